@@ -1,0 +1,31 @@
+/**
+ * POST /catalog/register — and, for `sls invoke local -f register --path events/register.json`,
+ * a direct invocation whose payload is the register request itself.
+ */
+import { httpHandler } from '../lib/http/middleware.js';
+import { errorResponse } from '../lib/http/errors.js';
+import { register } from '../lib/catalog/register.js';
+import { publicManifest } from '../lib/catalog/manifest.js';
+
+const http = httpHandler(
+  async (req) => {
+    const r = await register(req.body);
+    return { status: 200, json: { manifest: publicManifest(r.manifest), existing: r.existing } };
+  },
+  { jsonBody: true },
+);
+
+function isHttpEvent(e: unknown): boolean {
+  const ev = e as { requestContext?: { http?: unknown }; rawPath?: unknown };
+  return !!ev && (ev.requestContext?.http !== undefined || typeof ev.rawPath === 'string');
+}
+
+export const handler = async (event: unknown, context: unknown) => {
+  if (isHttpEvent(event)) return http(event as never, context as never);
+  try {
+    const r = await register(event);
+    return { manifest: publicManifest(r.manifest), existing: r.existing };
+  } catch (e) {
+    return errorResponse(e).body;
+  }
+};

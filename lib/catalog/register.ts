@@ -1,0 +1,192 @@
+/**
+ * Register semantics (seed ADR-020 + API.md): same name + fingerprint → existing, same
+ * dataset_id, objects replaced (or added in append mode), updated_at bumped; new name → created;
+ * different fingerprint → 409 schema_conflict with a diff. Objects must exist and live under
+ * datasets/<name>/.
+ */
+import crypto from 'node:crypto';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { normalizeName } from '../names.js';
+import { headObject } from '../storage/objects.js';
+import { keyProblem, keys } from '../storage/keys.js';
+import {
+  datasetId,
+  fingerprint,
+  schemaDiff,
+  sumRows,
+  validateSchema,
+  type ObjectRef,
+  type SchemaColumn,
+  type StoredManifest,
+} from './manifest.js';
+import { commit, mapLimit, readHead, readVersion, type Decision } from './store.js';
+
+export type Mode = 'replace' | 'append';
+export const MAX_OBJECTS = 10_000;
+
+export interface RegisterRequest {
+  name: string;
+  schema: SchemaColumn[];
+  schema_fingerprint: string;
+  objects: ObjectRef[];
+  row_count: number | null;
+  mode: Mode;
+}
+
+function nonNegInt(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw badRequest('invalid_request', `${what} must be a non-negative integer.`);
+  }
+  return v;
+}
+
+export function parseMode(v: unknown): Mode {
+  if (v === undefined || v === null) return 'replace';
+  if (v === 'replace' || v === 'append') return v;
+  throw badRequest('invalid_mode', 'mode must be "replace" or "append".');
+}
+
+/** Validates a register request body (shape only; objects are checked against the store later). */
+export function parseRegisterRequest(body: unknown): RegisterRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('invalid_request', 'The request body must be a JSON object.');
+  }
+  const b = body as Record<string, unknown>;
+  const name = normalizeName(b.name);
+  const schema = validateSchema(b.schema);
+  const fp = fingerprint(schema);
+  if (b.schema_fingerprint !== undefined && b.schema_fingerprint !== fp) {
+    throw badRequest('fingerprint_mismatch', 'schema_fingerprint does not match the schema.', {
+      expected: fp,
+      given: typeof b.schema_fingerprint === 'string' ? b.schema_fingerprint.slice(0, 100) : null,
+    });
+  }
+  if (!Array.isArray(b.objects)) throw badRequest('invalid_request', 'objects must be an array of {key, size, row_count}.');
+  if (b.objects.length > MAX_OBJECTS) throw badRequest('too_many_objects', `At most ${MAX_OBJECTS} objects per register.`);
+  const prefix = keys.datasetPrefix(name);
+  const seen = new Set<string>();
+  const objects = b.objects.map((o, i): ObjectRef => {
+    const obj = o as Record<string, unknown>;
+    if (!obj || typeof obj !== 'object') throw badRequest('invalid_request', `objects[${i}] must be an object.`);
+    const key = obj.key;
+    const problem = keyProblem(key);
+    if (problem) throw badRequest('invalid_key', `objects[${i}].key is invalid: ${problem}.`);
+    if (!(key as string).startsWith(prefix)) {
+      throw badRequest('invalid_key', `objects[${i}].key must live under ${prefix}.`, { key: (key as string).slice(0, 300) });
+    }
+    if (seen.has(key as string)) throw badRequest('invalid_request', `objects[${i}].key appears twice.`);
+    seen.add(key as string);
+    return {
+      key: key as string,
+      size: obj.size === undefined ? -1 : nonNegInt(obj.size, `objects[${i}].size`),
+      row_count: obj.row_count === undefined || obj.row_count === null ? null : nonNegInt(obj.row_count, `objects[${i}].row_count`),
+    };
+  });
+  const rowCount = b.row_count === undefined || b.row_count === null ? null : nonNegInt(b.row_count, 'row_count');
+  return { name, schema, schema_fingerprint: fp, objects, row_count: rowCount, mode: parseMode(b.mode) };
+}
+
+/** HEADs every object: it must exist, and match its declared size. Fills in unknown sizes. */
+export async function verifyObjects(objects: ObjectRef[]): Promise<ObjectRef[]> {
+  return mapLimit(objects, 16, async (o) => {
+    const h = await headObject(o.key);
+    if (!h) throw badRequest('object_not_found', `Object ${o.key} does not exist.`, { key: o.key });
+    if (o.size >= 0 && o.size !== h.size) {
+      throw badRequest('object_size_mismatch', `Object ${o.key} is ${h.size} bytes, not ${o.size}.`, {
+        key: o.key,
+        size: h.size,
+      });
+    }
+    return { ...o, size: h.size };
+  });
+}
+
+export function schemaConflict(name: string, head: StoredManifest, schema: SchemaColumn[], fp: string) {
+  return conflict('schema_conflict', `Dataset "${name}" has a different schema; the upload's schema does not match.`, {
+    name,
+    current_fingerprint: head.schema_fingerprint,
+    new_fingerprint: fp,
+    diff: schemaDiff(head.schema, schema),
+  });
+}
+
+export interface CommitOptions {
+  /** Re-applying the same change is a no-op (ingest retries); the API register always commits. */
+  idempotent?: boolean;
+  commitId?: string;
+  beforeWrite?: () => Promise<void>;
+}
+
+function laterThan(prevIso: string | undefined): string {
+  const now = Date.now();
+  const prev = prevIso ? Date.parse(prevIso) : 0;
+  return new Date(Math.max(now, prev + 1)).toISOString();
+}
+
+/** Commits already-verified objects. Returns the manifest and whether the dataset existed. */
+export async function commitObjects(req: RegisterRequest, opts: CommitOptions = {}) {
+  const commitId = opts.commitId ?? crypto.randomUUID();
+  let existing = false;
+  const result = await commit(
+    req.name,
+    (head): Decision => {
+      existing = head !== undefined;
+      if (head && head.schema_fingerprint !== req.schema_fingerprint) {
+        throw schemaConflict(req.name, head, req.schema, req.schema_fingerprint);
+      }
+      const newKeys = new Set(req.objects.map((o) => o.key));
+      if (head && opts.idempotent) {
+        const headKeys = new Set(head.objects.map((o) => o.key));
+        const applied =
+          req.mode === 'append'
+            ? [...newKeys].every((k) => headKeys.has(k))
+            : headKeys.size === newKeys.size && [...newKeys].every((k) => headKeys.has(k));
+        if (applied) return { kind: 'noop', result: head };
+      }
+      const objects =
+        req.mode === 'append' && head ? [...head.objects.filter((o) => !newKeys.has(o.key)), ...req.objects] : req.objects;
+      const rows = sumRows(objects);
+      const now = laterThan(head?.updated_at);
+      return {
+        kind: 'write',
+        next: {
+          dataset_id: datasetId(req.name),
+          name: req.name,
+          schema_fingerprint: req.schema_fingerprint,
+          schema: req.schema,
+          objects,
+          row_count: rows ?? (req.mode === 'replace' || !head ? req.row_count : null),
+          created_at: head?.created_at ?? now,
+          updated_at: now,
+          commit_id: commitId,
+          mode: head ? req.mode : 'create',
+        },
+      };
+    },
+    { beforeWrite: opts.beforeWrite },
+  );
+  return { manifest: result.manifest, existing, written: result.written };
+}
+
+/** POST /catalog/register. */
+export async function register(body: unknown) {
+  const req = parseRegisterRequest(body);
+  const objects = await verifyObjects(req.objects);
+  return commitObjects({ ...req, objects });
+}
+
+export async function getManifest(rawName: string, version?: string): Promise<StoredManifest> {
+  const name = normalizeName(rawName);
+  let m: StoredManifest | undefined;
+  if (version !== undefined) {
+    if (!/^\d{1,12}$/.test(version) || Number(version) < 1) {
+      throw badRequest('invalid_version', 'version must be a positive integer.');
+    }
+    m = await readVersion(name, Number(version));
+    if (!m) throw notFound(`Dataset "${name}" has no version ${version}.`);
+  } else {
+    m = await readHead(name);
+    if (!m) throw notFound(`Dataset "${name}" does not exist.`);
+  }
+  return m;
+}

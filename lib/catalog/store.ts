@@ -1,0 +1,242 @@
+/**
+ * The catalog in the bucket (docs/adr/0002-catalog-commits.md).
+ *
+ *   _catalog/datasets/<name>/versions/<999999999999 - version, 12 digits>.parquet
+ *
+ * Every version is a complete manifest, written once under a name no other commit can use, and
+ * never overwritten. The inverted number makes the newest version the first key in a listing, so
+ * reading a dataset's head is one LIST (MaxKeys=1) and one GET, whatever its history.
+ *
+ * Commit = read head → compute next manifest → create version head+1 exactly once:
+ *   - stores that honour conditional writes: PUT If-None-Match:* (optimistic; 412 → re-read, retry);
+ *   - stores that ignore them: the same steps inside the bakery lock of lib/storage/lock.ts.
+ */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { s3, bucket } from '../storage/client.js';
+import {
+  getObjectBytes,
+  headObject,
+  listAll,
+  putObject,
+  isPreconditionFailed,
+  isConditionalConflict,
+  storageError,
+} from '../storage/objects.js';
+import { conditionalWritesSupported } from '../storage/conditional.js';
+import { withLock } from '../storage/lock.js';
+import { encodeManifest, decodeManifest, CorruptManifestError } from './codec.js';
+import type { StoredManifest } from './manifest.js';
+import { LakehouseError, unavailable } from '../errors.js';
+import { log } from '../log.js';
+
+export const CATALOG_PREFIX = '_catalog/datasets/';
+/**
+ * One marker per dataset, written before its first version, so listing datasets is a flat
+ * LIST (delimiter listings of nested keys are broken on the embedded server, and a flat LIST of
+ * every version would grow with history).
+ */
+export const NAMES_PREFIX = '_catalog/names/';
+const VERSION_SPAN = 999_999_999_999;
+
+export function versionsPrefix(name: string): string {
+  return `${CATALOG_PREFIX}${name}/versions/`;
+}
+
+export function versionKey(name: string, version: number): string {
+  return `${versionsPrefix(name)}${String(VERSION_SPAN - version).padStart(12, '0')}.parquet`;
+}
+
+export function versionFromKey(name: string, key: string): number | undefined {
+  const rest = key.slice(versionsPrefix(name).length);
+  const m = /^(\d{12})\.parquet$/.exec(rest);
+  return m ? VERSION_SPAN - Number(m[1]) : undefined;
+}
+
+export class CatalogCorruptError extends LakehouseError {
+  constructor(name: string, key: string) {
+    super('corrupt_manifest', `The catalog entry for dataset "${name}" is unreadable; it is skipped.`, 500, {
+      name,
+      key,
+    });
+  }
+}
+
+async function readVersionFile(name: string, key: string): Promise<StoredManifest | undefined> {
+  const bytes = await getObjectBytes(key);
+  if (!bytes) return undefined;
+  try {
+    const m = await decodeManifest(bytes, key);
+    if (m.name !== name) throw new CorruptManifestError(`manifest names dataset "${m.name}"`, key);
+    return m;
+  } catch (e) {
+    if (e instanceof CorruptManifestError) {
+      log.error('corrupt manifest', { dataset: name, key, detail: e.message });
+      throw new CatalogCorruptError(name, key);
+    }
+    throw e;
+  }
+}
+
+/** The key of a dataset's newest version (one LIST request), or undefined. */
+export async function headKey(name: string): Promise<string | undefined> {
+  try {
+    const r = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: versionsPrefix(name), MaxKeys: 1 }));
+    return r.Contents?.[0]?.Key;
+  } catch (e) {
+    throw storageError('LIST', e);
+  }
+}
+
+/** The newest version of a dataset, or undefined if it does not exist. */
+export async function readHead(name: string): Promise<StoredManifest | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const key = await headKey(name);
+    if (!key) return undefined;
+    const m = await readVersionFile(name, key);
+    if (m) return m;
+    // deleted between LIST and GET (only an operator deletes versions): list again
+  }
+  throw unavailable('catalog_unstable', `The catalog entry for dataset "${name}" changed while being read; try again.`);
+}
+
+export async function readVersion(name: string, version: number): Promise<StoredManifest | undefined> {
+  if (!Number.isInteger(version) || version < 1 || version > VERSION_SPAN) return undefined;
+  return readVersionFile(name, versionKey(name, version));
+}
+
+/** Every version of a dataset, newest first (keys only). */
+export async function listVersionKeys(name: string, limit?: number): Promise<string[]> {
+  const r = await listAll(versionsPrefix(name), { limit });
+  return r.objects.map((o) => o.Key!).filter((k) => versionFromKey(name, k) !== undefined);
+}
+
+/** Dataset names present in the catalog. */
+export async function listDatasetNames(): Promise<string[]> {
+  const r = await listAll(NAMES_PREFIX);
+  return r.objects.map((o) => o.Key!.slice(NAMES_PREFIX.length)).filter((n) => n.length > 0);
+}
+
+/** Writes the dataset's name marker unless it exists (never overwriting where the store allows). */
+async function ensureNameMarker(name: string, conditional: boolean): Promise<void> {
+  const key = `${NAMES_PREFIX}${name}`;
+  if (await headObject(key)) return;
+  try {
+    await putObject(key, name, { ifNoneMatch: conditional, contentType: 'text/plain' });
+  } catch (e) {
+    if (isPreconditionFailed(e) || isConditionalConflict(e)) return;
+    throw storageError('catalog commit', e);
+  }
+}
+
+export interface LoadResult {
+  manifests: StoredManifest[];
+  errors: Array<{ name: string; code: string; message: string }>;
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/**
+ * Loads every dataset's head in parallel. A dataset whose head is unreadable is reported in
+ * `errors` and skipped; it never blocks the others (poison isolation).
+ */
+export async function loadCatalog(names?: string[]): Promise<LoadResult> {
+  const all = names ?? (await listDatasetNames());
+  const result: LoadResult = { manifests: [], errors: [] };
+  const loaded = await mapLimit(all, 32, async (name) => {
+    try {
+      return { name, m: await readHead(name) };
+    } catch (e) {
+      if (e instanceof CatalogCorruptError) return { name, err: e };
+      throw e;
+    }
+  });
+  for (const r of loaded) {
+    if ('err' in r && r.err) result.errors.push({ name: r.name, code: r.err.code, message: r.err.message });
+    else if ('m' in r && r.m) result.manifests.push(r.m);
+  }
+  result.manifests.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return result;
+}
+
+/** What a commit step decides, given the current head. */
+export type Decision =
+  | { kind: 'write'; next: Omit<StoredManifest, 'version'> }
+  | { kind: 'noop'; result: StoredManifest };
+
+export interface CommitResult {
+  manifest: StoredManifest;
+  /** False when the decision was a no-op (nothing written). */
+  written: boolean;
+  attempts: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Commits the next version of a dataset. `decide` sees the current head (or undefined) and
+ * either returns the next manifest or a no-op; it may throw (e.g. a schema conflict), in which
+ * case nothing is written. `decide` can run more than once (after a lost race), always on the
+ * latest head.
+ */
+export async function commit(
+  name: string,
+  decide: (head: StoredManifest | undefined) => Decision | Promise<Decision>,
+  hooks: { beforeWrite?: () => Promise<void> } = {},
+): Promise<CommitResult> {
+  if (await conditionalWritesSupported()) {
+    for (let attempt = 1; attempt <= 50; attempt++) {
+      const head = await readHead(name);
+      const d = await decide(head);
+      if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: attempt };
+      const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
+      const body = await encodeManifest(next);
+      await hooks.beforeWrite?.();
+      if (!head) await ensureNameMarker(name, true);
+      try {
+        await putObject(versionKey(name, next.version), body, { ifNoneMatch: true, contentType: 'application/vnd.apache.parquet' });
+        return { manifest: next, written: true, attempts: attempt };
+      } catch (e) {
+        if (isPreconditionFailed(e) || isConditionalConflict(e)) {
+          await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * Math.random());
+          continue;
+        }
+        throw storageError('catalog commit', e);
+      }
+    }
+    throw unavailable('commit_contention', `Too many concurrent commits to dataset "${name}"; try again.`);
+  }
+
+  return withLock(`catalog/${name}`, async (guard) => {
+    const head = await readHead(name);
+    const d = await decide(head);
+    if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: 1 };
+    const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
+    const key = versionKey(name, next.version);
+    const body = await encodeManifest(next);
+    // Defence in depth: never overwrite a version, even if the lock was violated.
+    if (await headObject(key)) {
+      throw unavailable('commit_contention', `A concurrent commit to dataset "${name}" was detected; try again.`);
+    }
+    await hooks.beforeWrite?.();
+    if (!head) await ensureNameMarker(name, false);
+    guard.check();
+    try {
+      await putObject(key, body, { contentType: 'application/vnd.apache.parquet' });
+    } catch (e) {
+      throw storageError('catalog commit', e);
+    }
+    return { manifest: next, written: true, attempts: 1 };
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Runtime configuration, read from the environment on every call (cheap) so tests and
+ * long-lived processes see changes. Names and defaults are the contract in API.md.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export const VERSION = '0.1.0';
+export const SERVICE = 'lakehouse';
+
+function str(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(name: string, dflt: number, min = 0): number {
+  const raw = str(name);
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !Number.isInteger(n) || n < min) {
+    throw new Error(`Environment variable ${name} must be an integer >= ${min}`);
+  }
+  return n;
+}
+
+export interface Config {
+  bucket: string;
+  region: string;
+  s3Endpoint: string | undefined;
+  apiToken: string | undefined;
+  maxBodyBytes: number;
+  maxUploadBytes: number;
+  uploadUrlTtlSeconds: number;
+  resultUrlTtlSeconds: number;
+  sqlMaxRows: number;
+  sqlMaxInlineBytes: number;
+  sqlTimeoutMs: number;
+  cacheDir: string;
+  cacheMaxBytes: number;
+  tmpDir: string;
+  catalogTtlMs: number;
+  ingestLeaseMs: number;
+  gcGraceMs: number;
+  duckdbMemoryLimit: string | undefined;
+  duckdbThreads: number | undefined;
+}
+
+export function config(): Config {
+  const tmpDir = str('LAKEHOUSE_TMP_DIR') ?? path.join(os.tmpdir(), 'lakehouse');
+  return {
+    bucket: str('LAKEHOUSE_BUCKET') ?? 'lakehouse',
+    region: str('AWS_REGION') ?? str('AWS_DEFAULT_REGION') ?? 'us-east-1',
+    s3Endpoint: str('S3_ENDPOINT'),
+    apiToken: str('LAKEHOUSE_API_TOKEN'),
+    maxBodyBytes: int('LAKEHOUSE_MAX_BODY_BYTES', 1024 * 1024, 1),
+    maxUploadBytes: int('LAKEHOUSE_MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1),
+    uploadUrlTtlSeconds: int('LAKEHOUSE_UPLOAD_URL_TTL_SECONDS', 900, 1),
+    resultUrlTtlSeconds: int('LAKEHOUSE_RESULT_URL_TTL_SECONDS', 3600, 1),
+    sqlMaxRows: int('LAKEHOUSE_SQL_MAX_ROWS', 10_000, 1),
+    sqlMaxInlineBytes: int('LAKEHOUSE_SQL_MAX_INLINE_BYTES', 5 * 1024 * 1024, 1024),
+    sqlTimeoutMs: int('LAKEHOUSE_SQL_TIMEOUT_MS', 30_000, 1),
+    cacheDir: str('LAKEHOUSE_CACHE_DIR') ?? path.join(tmpDir, 'cache'),
+    cacheMaxBytes: int('LAKEHOUSE_CACHE_MAX_BYTES', 2 * 1024 ** 3, 1),
+    tmpDir,
+    catalogTtlMs: int('LAKEHOUSE_CATALOG_TTL_MS', 0, 0),
+    ingestLeaseMs: int('LAKEHOUSE_INGEST_LEASE_MS', 16 * 60 * 1000, 1000),
+    gcGraceMs: int('LAKEHOUSE_GC_GRACE_MS', 24 * 3600 * 1000, 0),
+    duckdbMemoryLimit: str('LAKEHOUSE_DUCKDB_MEMORY_LIMIT'),
+    duckdbThreads: str('LAKEHOUSE_DUCKDB_THREADS') ? int('LAKEHOUSE_DUCKDB_THREADS', 1, 1) : undefined,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Makes an embedded server honour `If-None-Match: *` on PUT the way AWS S3 does (412
+ * PreconditionFailed when the key exists), so both catalog commit paths can be tested locally.
+ * Conditional PUTs to one key are serialised, as S3 does server-side.
+ */
+import type S3rver from 's3rver';
+
+type KoaCtx = {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+};
+type Next = () => Promise<void>;
+
+export function enforceIfNoneMatch(server: S3rver): void {
+  const store = (server as unknown as { store: { existsObject(b: string, k: string): Promise<boolean> } }).store;
+  const chains = new Map<string, Promise<void>>();
+  const mw = async (ctx: KoaCtx, next: Next) => {
+    if (ctx.method !== 'PUT' || ctx.headers['if-none-match'] !== '*' || 'uploadId' in ctx.query) return next();
+    const parts = ctx.path.split('/').filter(Boolean);
+    const bucketName = decodeURIComponent(parts[0] ?? '');
+    const key = parts.slice(1).map(decodeURIComponent).join('/');
+    const id = `${bucketName}/${key}`;
+    const prev = chains.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    chains.set(id, prev.then(() => mine));
+    await prev;
+    try {
+      if (await store.existsObject(bucketName, key)) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+          '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+          '<Condition>If-None-Match</Condition></Error>';
+        return;
+      }
+      await next();
+    } finally {
+      release();
+      if (chains.get(id) === mine) chains.delete(id);
+    }
+  };
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(mw);
+}

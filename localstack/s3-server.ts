@@ -1,0 +1,57 @@
+/**
+ * The embedded S3-compatible server (s3rver) used by `npm start` and by the test harness.
+ * Binds to 127.0.0.1 only; data lives in a directory of the caller's choosing.
+ * See STACK.md for what it does not enforce (signatures, sizes, conditional writes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import S3rver from 's3rver';
+import { enforceIfNoneMatch } from './conditional.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface S3ServerOptions {
+  port?: number;
+  directory: string;
+  buckets?: string[];
+  silent?: boolean;
+  /** Honour PUT If-None-Match:* like AWS (off by default: s3rver ignores it). */
+  conditionalWrites?: boolean;
+}
+
+export interface S3ServerHandle {
+  endpoint: string;
+  port: number;
+  server: S3rver;
+  close(): Promise<void>;
+}
+
+export const LOCAL_ACCESS_KEY = 'S3RVER';
+export const LOCAL_SECRET_KEY = 'S3RVER';
+
+export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHandle> {
+  fs.mkdirSync(opts.directory, { recursive: true });
+  const cors = fs.readFileSync(path.join(here, 'cors.xml'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: opts.port ?? 0,
+    directory: opts.directory,
+    silent: opts.silent ?? true,
+    vhostBuckets: false,
+    configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [cors] })),
+  });
+  if (opts.conditionalWrites) enforceIfNoneMatch(server);
+  const addr = (await server.run()) as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${addr.port}`,
+    port: addr.port,
+    server,
+    close: () => server.close(),
+  };
+}
+
+/** The CORS document, for buckets created after start. */
+export function corsXml(): string {
+  return fs.readFileSync(path.join(here, 'cors.xml'), 'utf8');
+}
