@@ -1,0 +1,215 @@
+/**
+ * File-level steps around the scan: gzip by magic bytes, encoding (UTF-8 BOM, UTF-16 BOMs,
+ * Windows-1252 transcoding), binary detection, and writing the exact bytes DuckDB should read
+ * when the table is not the whole file (preamble, footer, comments, blank lines, quarantined rows)
+ * or when its shape is one DuckDB cannot read as is (padded fields, mixed line endings).
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LakehouseError } from '../errors.js';
+import { Scanner, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
+
+export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {
+  return new LakehouseError(code, message, 422, details);
+}
+
+export function readHead(file: string, bytes: number, offset = 0): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(bytes);
+    const n = fs.readSync(fd, buf, 0, bytes, offset);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function isGzip(file: string): boolean {
+  const h = readHead(file, 3);
+  return h.length >= 3 && h[0] === 0x1f && h[1] === 0x8b && h[2] === 0x08;
+}
+
+/** Decompresses a gzip file, refusing output beyond maxBytes (gzip bombs). */
+export async function gunzip(input: string, output: string, maxBytes: number): Promise<number> {
+  let total = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        cb(ingestError('too_large', `The decompressed file exceeds the ${maxBytes}-byte limit.`, { limit_bytes: maxBytes }));
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(fs.createReadStream(input), zlib.createGunzip(), limiter, fs.createWriteStream(output));
+  } catch (e) {
+    if (e instanceof LakehouseError) throw e;
+    throw ingestError('not_text', 'The file looks like gzip but could not be decompressed (corrupt or truncated).');
+  }
+  return total;
+}
+
+/** Transcodes a whole file with a WHATWG decoder (windows-1252, utf-16le, utf-16be) to UTF-8. */
+export async function transcode(input: string, output: string, encoding: string, skip = 0): Promise<void> {
+  const decoder = new TextDecoder(encoding);
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(cb) {
+      cb(null, Buffer.from(decoder.decode(), 'utf8'));
+    },
+  });
+  await pipeline(fs.createReadStream(input, { start: skip }), t, fs.createWriteStream(output));
+}
+
+/** Does this look like binary data rather than text? */
+export function looksBinary(head: Buffer): boolean {
+  if (head.length === 0) return false;
+  if (head.indexOf(0) >= 0) return true;
+  let ctrl = 0;
+  for (const c of head) if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) ctrl++;
+  return ctrl / head.length > 0.01;
+}
+
+/** Could these (non-UTF-8) bytes be Windows-1252 text? No C0 controls but tab/CR/LF. */
+export function plausibleWindows1252(head: Buffer): boolean {
+  for (const c of head) if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0x7f) return false;
+  return true;
+}
+
+class BufferedWriter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly fd: number) {}
+  write(b: Buffer): void {
+    this.parts.push(b);
+    this.size += b.length;
+    if (this.size > 4 * 1024 * 1024) this.flush();
+  }
+  flush(): void {
+    if (this.size === 0) return;
+    fs.writeSync(this.fd, Buffer.concat(this.parts, this.size));
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+/** Copies [start, end) of a file, leaving out the excluded byte ranges (sorted or not). */
+export function copyRanges(input: string, output: string, start: number, end: number, exclude: Array<[number, number]>): void {
+  const ex = exclude.filter(([s, e]) => e > start && s < end).sort((a, b) => a[0] - b[0]);
+  const keep: Array<[number, number]> = [];
+  let pos = start;
+  for (const [s, e] of ex) {
+    if (s > pos) keep.push([pos, s]);
+    pos = Math.max(pos, e);
+  }
+  if (pos < end) keep.push([pos, end]);
+  const inFd = fs.openSync(input, 'r');
+  const outFd = fs.openSync(output, 'w');
+  try {
+    const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (const [s, e] of keep) {
+      let p = s;
+      while (p < e) {
+        const n = fs.readSync(inFd, buf, 0, Math.min(buf.length, e - p), p);
+        if (n <= 0) break;
+        fs.writeSync(outFd, buf, 0, n);
+        p += n;
+      }
+    }
+  } finally {
+    fs.closeSync(inFd);
+    fs.closeSync(outFd);
+  }
+}
+
+const QUOTE_NEEDED = /[",\r\n]|^\s|\s$/;
+
+export function csvCell(v: string): string {
+  return QUOTE_NEEDED.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/**
+ * Re-emits the header and every good record of [start, end) as canonical CSV (comma, double
+ * quotes, LF), cells decoded and trimmed as the dialect says. Returns the records written.
+ */
+export function writeCanonical(
+  input: string,
+  output: string,
+  start: number,
+  end: number,
+  opts: Omit<ScanOptions, 'sink' | 'keepGoing'>,
+): number {
+  const outFd = fs.openSync(output, 'w');
+  const w = new BufferedWriter(outFd);
+  let records = 0;
+  const sink = {
+    record(sc: Scanner, b: Buffer, isHeader: boolean) {
+      const cells: string[] = [];
+      for (let j = 0; j < sc.nf; j++) cells.push(csvCell(sc.cellText(b, j)));
+      w.write(Buffer.from(cells.join(',') + '\n', 'utf8'));
+      if (!isHeader) records++;
+    },
+  };
+  try {
+    const fd = fs.openSync(input, 'r');
+    const scanner = new Scanner({ ...opts, keepGoing: true, sink });
+    try {
+      let buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+      let filled = 0;
+      let base = start;
+      let readPos = start;
+      for (;;) {
+        if (filled === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, filled);
+          buf = bigger;
+        }
+        const n = fs.readSync(fd, buf, filled, Math.min(buf.length - filled, end - readPos), readPos);
+        filled += n;
+        readPos += n;
+        const final = readPos >= end || n === 0;
+        const consumed = scanner.scan(buf, 0, filled, base, final);
+        if (final) break;
+        buf.copy(buf, 0, consumed, filled);
+        filled -= consumed;
+        base += consumed;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    w.flush();
+  } finally {
+    fs.closeSync(outFd);
+  }
+  return records;
+}
+
+/** The quarantine file: line, reason, and the record verbatim. */
+export function writeRejects(input: string, output: string, bad: BadRecord[]): void {
+  const inFd = fs.openSync(input, 'r');
+  const outFd = fs.openSync(output, 'w');
+  const w = new BufferedWriter(outFd);
+  try {
+    w.write(Buffer.from('line,reason,record\n'));
+    for (const r of bad) {
+      const len = r.end - r.start;
+      const raw = Buffer.allocUnsafe(len);
+      fs.readSync(inFd, raw, 0, len, r.start);
+      let text = raw.toString('utf8');
+      text = text.replace(/\r\n$|\n$|\r$/, '');
+      w.write(Buffer.from(`${r.line},${csvCell(r.reason)},${csvCell(text)}\n`, 'utf8'));
+    }
+    w.flush();
+  } finally {
+    fs.closeSync(inFd);
+    fs.closeSync(outFd);
+  }
+}
+
+export type { Dialect };

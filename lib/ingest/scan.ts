@@ -1,0 +1,497 @@
+/**
+ * The whole-file pass: parses every record of the table with a chosen dialect, checks that each
+ * has the expected number of fields, and narrows each column's type candidates over every
+ * non-empty cell (lib/ingest/types.ts). It works on raw bytes in fixed-size chunks, so memory
+ * stays bounded whatever the file size, and it can re-emit the records as canonical CSV
+ * (lib/ingest/emit.ts) when the file needs cleaning before DuckDB reads it.
+ */
+import fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { T_ALL, TYPE_ORDER, classify } from './types.js';
+
+export interface Dialect {
+  /** Field delimiter byte. */
+  delimiter: number;
+  /** Quote byte, or -1 for none. */
+  quote: number;
+  /** Escape byte inside quotes; equal to `quote` for doubled quotes; -1 for none. */
+  escape: number;
+  /** Lines starting with this byte are comments (skipped and reported); -1 for none. */
+  comment: number;
+  /** Strip spaces around fields (files padded for alignment). */
+  trim: boolean;
+}
+
+export const LF = 10;
+export const CR = 13;
+const SPACE = 32;
+const TAB = 9;
+
+export interface TypeCounterExample {
+  type: string;
+  value: string;
+  line: number;
+}
+
+export interface ColumnStats {
+  mask: number;
+  nonEmpty: number;
+  empty: number;
+  counterExamples: TypeCounterExample[];
+}
+
+export interface BadRecord {
+  line: number;
+  start: number;
+  end: number;
+  fields: number;
+  reason: string;
+}
+
+export interface RecordSink {
+  /** Called for every good data record (and the header) with its cells. */
+  record?(scanner: Scanner, b: Buffer, isHeader: boolean): void;
+  /** Raw mode (detection): called for every record, whatever its shape. */
+  raw?(scanner: Scanner, b: Buffer, brokenQuote: string, base: number): void;
+}
+
+export interface ScanOptions {
+  dialect: Dialect;
+  header: boolean;
+  /** Expected fields per data record (known from detection); else the header's/first record's count. */
+  fields?: number;
+  /** Keep every bad record (quarantine); otherwise stop at the first one. */
+  keepGoing: boolean;
+  /** Physical line number of the first byte scanned. */
+  firstLine?: number;
+  sink?: RecordSink;
+  /** Stop after this many data records (sampling). */
+  maxRecords?: number;
+  /** Detection mode: every record goes to sink.raw, no header/field-count logic. */
+  raw?: boolean;
+}
+
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+export class Scanner {
+  readonly d: Dialect;
+  readonly opts: ScanOptions;
+  fields: number;
+  headerCells: string[] | null = null;
+  headerFields = 0;
+  headerLine = 0;
+  private headerPending: boolean;
+  records = 0;
+  columns: ColumnStats[] = [];
+  bad: BadRecord[] = [];
+  badCount = 0;
+  blankLines = 0;
+  commentLines = 0;
+  /** Byte ranges not part of the table body (blank and comment lines). */
+  skipped: Array<[number, number]> = [];
+  strayQuotes = 0;
+  lfCount = 0;
+  crlfCount = 0;
+  crCount = 0;
+  line: number;
+  invalidUtf8At = -1;
+  nulAt = -1;
+  stopped = false;
+  /** Bytes consumed (absolute offset of the next unscanned record). */
+  offset = 0;
+
+  // current record's cells (offsets into the current buffer)
+  cellStart = new Int32Array(64);
+  cellEnd = new Int32Array(64);
+  cellFlags = new Uint8Array(64); // 1 quoted, 2 has escapes
+  nf = 0;
+  recLine = 0;
+  recStart = 0;
+  recEnd = 0;
+
+  private masks: Int32Array = new Int32Array(0);
+  private readonly special = new Uint8Array(256);
+
+  constructor(opts: ScanOptions) {
+    this.opts = opts;
+    this.d = opts.dialect;
+    this.fields = opts.fields ?? 0;
+    this.headerPending = opts.header;
+    this.line = opts.firstLine ?? 1;
+    this.special[this.d.delimiter] = 1;
+    this.special[LF] = 1;
+    this.special[CR] = 1;
+    if (this.d.quote >= 0) this.special[this.d.quote] = 2;
+    if (this.fields > 0) this.initColumns(this.fields);
+  }
+
+  private initColumns(n: number): void {
+    this.fields = n;
+    this.masks = new Int32Array(n).fill(T_ALL);
+    this.columns = Array.from({ length: n }, () => ({ mask: T_ALL, nonEmpty: 0, empty: 0, counterExamples: [] }));
+  }
+
+  private growCells(): void {
+    const n = this.cellStart.length * 2;
+    const s = new Int32Array(n);
+    s.set(this.cellStart);
+    const e = new Int32Array(n);
+    e.set(this.cellEnd);
+    const f = new Uint8Array(n);
+    f.set(this.cellFlags);
+    this.cellStart = s;
+    this.cellEnd = e;
+    this.cellFlags = f;
+  }
+
+  /** Decoded text of cell j of the current record. */
+  cellText(b: Buffer, j: number): string {
+    const s = this.cellStart[j]!;
+    const e = this.cellEnd[j]!;
+    const flags = this.cellFlags[j]!;
+    if (!(flags & 2)) return b.toString('utf8', s, e);
+    // unescape
+    const q = this.d.quote;
+    const esc = this.d.escape;
+    const out: number[] = [];
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c === esc && i + 1 < e && (esc !== q || b[i + 1] === q)) {
+        out.push(b[i + 1]!);
+        i++;
+      } else out.push(c);
+    }
+    return Buffer.from(out).toString('utf8');
+  }
+
+  /**
+   * Scans complete records in b[pos, end). `base` is the absolute file offset of b[0].
+   * Returns the index of the first byte not consumed (the start of an incomplete record when
+   * `final` is false).
+   */
+  scan(b: Buffer, pos: number, end: number, base: number, final: boolean): number {
+    const d = this.d;
+    const delim = d.delimiter;
+    const quote = d.quote;
+    const esc = d.escape;
+    const trim = d.trim;
+    const special = this.special;
+    let i = pos;
+    while (i < end) {
+      if (this.stopped) return i;
+      const recStart = i;
+      let nf = 0;
+      let newlines = 0;
+      let badQuote = '';
+      // comment line
+      if (d.comment >= 0 && b[i] === d.comment) {
+        let j = i;
+        while (j < end && b[j] !== LF && b[j] !== CR) j++;
+        if (j >= end && !final) return recStart;
+        const lineEnd = this.lineEnd(b, j, end, final);
+        if (lineEnd < 0) return recStart;
+        this.commentLines++;
+        this.skipped.push([base + recStart, base + lineEnd]);
+        this.line++;
+        i = lineEnd;
+        continue;
+      }
+      let recordDone = false;
+      let next = -1;
+      while (!recordDone) {
+        if (nf >= this.cellStart.length) this.growCells();
+        let fs0 = i;
+        if (trim) while (fs0 < end && (b[fs0] === SPACE || (b[fs0] === TAB && delim !== TAB))) fs0++;
+        let cs: number;
+        let ce: number;
+        let flags = 0;
+        if (quote >= 0 && fs0 < end && b[fs0] === quote) {
+          // quoted field
+          flags = 1;
+          cs = fs0 + 1;
+          let j = cs;
+          let closed = -1;
+          while (j < end) {
+            const c = b[j]!;
+            if (c === quote) {
+              if (esc === quote) {
+                if (j + 1 >= end) {
+                  if (!final) return recStart;
+                  closed = j;
+                  break;
+                }
+                if (b[j + 1] === quote) {
+                  flags |= 2;
+                  j += 2;
+                  continue;
+                }
+              }
+              closed = j;
+              break;
+            }
+            if (c === esc && esc >= 0) {
+              flags |= 2;
+              j += 2;
+              continue;
+            }
+            if (c === LF) newlines++;
+            else if (c === CR && b[j + 1] !== LF) newlines++;
+            j++;
+          }
+          if (closed < 0) {
+            if (!final) {
+              if (end - recStart > MAX_RECORD_BYTES) {
+                badQuote = 'unterminated quoted field';
+              } else return recStart;
+            }
+            // unterminated quote at EOF: the record runs to the end of the file
+            badQuote = 'unterminated quoted field';
+            ce = end;
+            i = end;
+          } else {
+            ce = closed;
+            i = closed + 1;
+            // after the closing quote: optional spaces (trim), then delimiter / newline / EOF
+            let k = i;
+            if (trim) while (k < end && (b[k] === SPACE || (b[k] === TAB && delim !== TAB))) k++;
+            if (k < end && b[k] !== delim && b[k] !== LF && b[k] !== CR) {
+              badQuote = 'text after a closing quote';
+              // resync: treat the rest of the field as unquoted
+              while (k < end && b[k] !== delim && b[k] !== LF && b[k] !== CR) k++;
+            }
+            i = k;
+          }
+        } else {
+          // unquoted field
+          let j = fs0;
+          for (;;) {
+            while (j < end && special[b[j]!] === 0) j++;
+            if (j < end && special[b[j]!] === 2) {
+              // a quote inside an unquoted field is literal text
+              this.strayQuotes++;
+              j++;
+              continue;
+            }
+            break;
+          }
+          cs = fs0;
+          ce = j;
+          if (trim) while (ce > cs && (b[ce - 1] === SPACE || (b[ce - 1] === TAB && delim !== TAB))) ce--;
+          i = j;
+        }
+        this.cellStart[nf] = cs;
+        this.cellEnd[nf] = ce;
+        this.cellFlags[nf] = flags;
+        nf++;
+        if (i >= end) {
+          if (!final) return recStart;
+          next = end;
+          recordDone = true;
+          break;
+        }
+        const c = b[i]!;
+        if (c === delim) {
+          i++;
+          if (i >= end && !final) return recStart;
+          if (i >= end) {
+            // delimiter right before EOF: one more (empty) field
+            if (nf >= this.cellStart.length) this.growCells();
+            this.cellStart[nf] = end;
+            this.cellEnd[nf] = end;
+            this.cellFlags[nf] = 0;
+            nf++;
+            next = end;
+            recordDone = true;
+          }
+          continue;
+        }
+        // newline
+        const le = this.lineEnd(b, i, end, final);
+        if (le < 0) return recStart;
+        next = le;
+        recordDone = true;
+      }
+      // a complete record in b[recStart, next)
+      this.nf = nf;
+      this.recStart = recStart;
+      this.recEnd = next;
+      this.recLine = this.line;
+      this.line += 1 + newlines;
+      this.endRecord(b, base, badQuote);
+      i = next;
+      if (this.opts.maxRecords !== undefined && this.records >= this.opts.maxRecords) {
+        this.stopped = true;
+        return i;
+      }
+    }
+    return i;
+  }
+
+  /** Offset after the newline at b[i] (LF, CRLF or CR), or -1 if more data is needed. */
+  private lineEnd(b: Buffer, i: number, end: number, final: boolean): number {
+    if (i >= end) return end;
+    const c = b[i];
+    if (c === LF) {
+      this.lfCount++;
+      return i + 1;
+    }
+    if (c === CR) {
+      if (i + 1 >= end) {
+        if (!final) return -1;
+        this.crCount++;
+        return i + 1;
+      }
+      if (b[i + 1] === LF) {
+        this.crlfCount++;
+        return i + 2;
+      }
+      this.crCount++;
+      return i + 1;
+    }
+    return i + 1;
+  }
+
+  private endRecord(b: Buffer, base: number, badQuote: string): void {
+    const nf = this.nf;
+    if (this.opts.raw) {
+      this.records++;
+      this.opts.sink!.raw!(this, b, badQuote, base);
+      return;
+    }
+    // blank line
+    if (nf === 1 && this.cellFlags[0] === 0 && this.cellEnd[0] === this.cellStart[0]) {
+      this.blankLines++;
+      this.skipped.push([base + this.recStart, base + this.recEnd]);
+      return;
+    }
+    if (this.headerPending) {
+      this.headerPending = false;
+      this.headerFields = nf;
+      this.headerLine = this.recLine;
+      this.headerCells = [];
+      for (let j = 0; j < nf; j++) this.headerCells.push(this.cellText(b, j));
+      if (this.fields === 0) this.initColumns(nf);
+      this.opts.sink?.record?.(this, b, true);
+      return;
+    }
+    if (this.fields === 0) this.initColumns(nf);
+    if (badQuote || nf !== this.fields) {
+      this.badCount++;
+      const reason = badQuote
+        ? `broken quoting: ${badQuote}`
+        : nf > this.fields
+          ? `too many fields: expected ${this.fields}, found ${nf}`
+          : `too few fields: expected ${this.fields}, found ${nf}`;
+      if (this.bad.length < 1_000_000) {
+        this.bad.push({ line: this.recLine, start: base + this.recStart, end: base + this.recEnd, fields: nf, reason });
+      }
+      if (!this.opts.keepGoing) this.stopped = true;
+      return;
+    }
+    this.records++;
+    const masks = this.masks;
+    const cols = this.columns;
+    for (let j = 0; j < nf; j++) {
+      const s = this.cellStart[j]!;
+      const e = this.cellEnd[j]!;
+      const col = cols[j]!;
+      if (e === s) {
+        col.empty++;
+        continue;
+      }
+      col.nonEmpty++;
+      const m = masks[j]!;
+      if (m === 0) continue;
+      const got = this.cellFlags[j]! & 2 ? 0 : classify(b, s, e, m);
+      if (got !== m) {
+        const lost = m & ~got;
+        const value = this.cellText(b, j);
+        for (const [bit, name] of TYPE_ORDER) {
+          if (lost & bit && col.counterExamples.length < 8) col.counterExamples.push({ type: name, value: value.slice(0, 80), line: this.recLine });
+        }
+        masks[j] = got;
+        col.mask = got;
+      }
+    }
+    this.opts.sink?.record?.(this, b, false);
+  }
+}
+
+export interface FileScan {
+  scanner: Scanner;
+  bytes: number;
+}
+
+/**
+ * Scans file bytes [start, end) in chunks. Validates UTF-8 and refuses NUL bytes on the way
+ * (reported through scanner.invalidUtf8At / nulAt, which stop the scan).
+ */
+export function scanFile(file: string, start: number, end: number, opts: ScanOptions, chunkSize = 8 * 1024 * 1024): FileScan {
+  const scanner = new Scanner(opts);
+  const fd = fs.openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(chunkSize);
+    let filled = 0; // bytes in buf
+    let base = start; // absolute offset of buf[0]
+    let readPos = start;
+    for (;;) {
+      if (filled === buf.length) {
+        if (buf.length >= MAX_RECORD_BYTES * 2) throw new Error('record too large');
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const want = Math.min(buf.length - filled, end - readPos);
+      const n = want > 0 ? fs.readSync(fd, buf, filled, want, readPos) : 0;
+      const prevFilled = filled;
+      filled += n;
+      readPos += n;
+      const final = readPos >= end || n === 0;
+      // binary and encoding checks on the new bytes
+      if (scanner.nulAt < 0) {
+        const z = buf.subarray(prevFilled, filled).indexOf(0);
+        if (z >= 0) {
+          scanner.nulAt = base + prevFilled + z;
+          scanner.stopped = true;
+          break;
+        }
+      }
+      const consumed = scanner.scan(buf, 0, filled, base, final);
+      if (scanner.invalidUtf8At < 0 && !isUtf8(buf.subarray(0, consumed))) {
+        scanner.invalidUtf8At = base + firstInvalidUtf8(buf.subarray(0, consumed));
+        scanner.stopped = true;
+      }
+      if (scanner.stopped || final) {
+        scanner.offset = base + consumed;
+        break;
+      }
+      // carry the incomplete record to the front
+      buf.copy(buf, 0, consumed, filled);
+      filled -= consumed;
+      base += consumed;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { scanner, bytes: end - start };
+}
+
+/** Offset of the first byte that starts an invalid UTF-8 sequence (slow path, errors only). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let need = 0;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) need = 2;
+    else if (c >= 0xf0 && c <= 0xf4) need = 3;
+    else return i;
+    if (i + need >= b.length + 0 && i + need > b.length - 1 + 1) return i;
+    for (let k = 1; k <= need; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return b.length;
+}

@@ -1,0 +1,110 @@
+/**
+ * From a whole-file scan to a schema and a per-column report: column names (header names made
+ * unique, blanks named, or column_1…N without a header) and the type each column gets under the
+ * API.md rules, with the value that ruled out each narrower type.
+ */
+import type { ColumnStats } from './scan.js';
+import { TYPE_ORDER, typeName, whyNot } from './types.js';
+
+export interface ColumnReport {
+  name: string;
+  type: string;
+  non_empty: number;
+  empty: number;
+  reason: string;
+  rejected_types?: Array<{ type: string; value: string; line: number; reason: string }>;
+  renamed_from?: string;
+}
+
+export interface NamingResult {
+  names: string[];
+  notes: string[];
+  renamed: Map<number, string>;
+}
+
+/** Unique, non-blank column names (case-insensitive, as DuckDB identifiers are). */
+export function columnNames(header: string[] | null, fields: number): NamingResult {
+  const notes: string[] = [];
+  const renamed = new Map<number, string>();
+  const raw: string[] = [];
+  for (let j = 0; j < fields; j++) {
+    if (!header) raw.push(`column_${j + 1}`);
+    else {
+      const h = (header[j] ?? '').trim();
+      raw.push(h);
+    }
+  }
+  if (header && header.length < fields) notes.push(`the header has ${header.length} names for ${fields} columns: the rest are named column_N`);
+  if (header && header.length > fields) {
+    const extra = header.slice(fields).filter((h) => h.trim().length > 0);
+    notes.push(
+      extra.length
+        ? `the header has ${header.length} names for ${fields} columns: ${extra.map((h) => JSON.stringify(h)).join(', ')} dropped`
+        : `the header ends with ${header.length - fields} empty name(s): ignored`,
+    );
+  }
+  const taken = new Set(raw.filter((n) => n.length > 0).map((n) => n.toLowerCase()));
+  const used = new Set<string>();
+  const names: string[] = [];
+  raw.forEach((n, j) => {
+    let name = n;
+    if (name.length === 0) {
+      name = `column_${j + 1}`;
+      let k = 2;
+      while (taken.has(name.toLowerCase()) || used.has(name.toLowerCase())) name = `column_${j + 1}_${k++}`;
+      if (header && j < header.length) {
+        renamed.set(j, header[j] ?? '');
+        notes.push(`column ${j + 1} has a blank header name: named ${name}`);
+      }
+    } else if (used.has(name.toLowerCase())) {
+      let k = 2;
+      while (taken.has(`${n}_${k}`.toLowerCase()) || used.has(`${n}_${k}`.toLowerCase())) k++;
+      name = `${n}_${k}`;
+      renamed.set(j, n);
+      notes.push(`duplicate header name ${JSON.stringify(n)} in column ${j + 1}: renamed ${name}`);
+    }
+    used.add(name.toLowerCase());
+    names.push(name);
+  });
+  return { names, notes, renamed };
+}
+
+export function columnType(stats: ColumnStats): string {
+  if (stats.nonEmpty === 0) return 'VARCHAR';
+  return typeName(stats.mask);
+}
+
+export function columnReport(name: string, stats: ColumnStats, renamedFrom?: string): ColumnReport {
+  const type = columnType(stats);
+  const rejected: NonNullable<ColumnReport['rejected_types']> = [];
+  for (const [, tn] of TYPE_ORDER) {
+    if (tn === type) break;
+    const ex = stats.counterExamples.find((c) => c.type === tn);
+    if (ex) rejected.push({ type: tn, value: ex.value, line: ex.line, reason: whyNot(tn, ex.value) });
+  }
+  let reason: string;
+  if (stats.nonEmpty === 0) reason = 'no non-empty values: VARCHAR keeps empty cells as empty strings';
+  else if (type === 'VARCHAR') {
+    const first = rejected[0];
+    const lead = rejected.find((r) => r.reason === 'leading zero');
+    const r = lead ?? first;
+    reason = r
+      ? `value ${JSON.stringify(r.value)} on line ${r.line} is not ${r.type} (${r.reason}), and no narrower type fits every value`
+      : 'text values';
+  } else {
+    reason = `all ${stats.nonEmpty} non-empty values are ${type}`;
+    if (rejected.length) {
+      const r = rejected[rejected.length - 1]!;
+      reason += `; not ${r.type}: ${JSON.stringify(r.value)} on line ${r.line} (${r.reason})`;
+    }
+  }
+  return {
+    name,
+    type,
+    non_empty: stats.nonEmpty,
+    empty: stats.empty,
+    reason,
+    ...(rejected.length ? { rejected_types: rejected } : {}),
+    ...(renamedFrom !== undefined ? { renamed_from: renamedFrom } : {}),
+  };
+}
