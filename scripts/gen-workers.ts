@@ -70,7 +70,7 @@ export async function generateWorkers(rows: number, out: string, seed = 42): Pro
     buf += cells.join(',') + '\n';
     if (buf.length > 1 << 20) {
       bytes += Buffer.byteLength(buf);
-      if (!stream.write(buf)) await new Promise((r) => stream.once('drain', r));
+      if (!stream.write(buf)) await new Promise<void>((r) => stream.once('drain', () => r()));
       buf = '';
     }
   }

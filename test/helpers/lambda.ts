@@ -88,7 +88,7 @@ export async function callHttp(handler: AnyHandler, call: HttpCall): Promise<Htt
   const body = res.isBase64Encoded ? Buffer.from(res.body, 'base64') : Buffer.from(res.body ?? '', 'utf8');
   const text = body.toString('utf8');
   let json: unknown;
-  if ((res.headers?.['content-type'] ?? '').includes('json') && text) json = JSON.parse(text);
+  if (/^application\/json/.test(res.headers?.['content-type'] ?? '') && text) json = JSON.parse(text);
   return { status: res.statusCode, headers: res.headers ?? {}, text, body, json };
 }
 

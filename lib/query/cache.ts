@@ -1,0 +1,150 @@
+/**
+ * Local cache of Parquet objects for DuckDB (httpfs is not available, and a local read is faster
+ * anyway). Keys under datasets/ are immutable, so a cached file is always valid. Files are named by
+ * a hash of the key (paths reveal nothing), downloaded once even when many queries want them at
+ * the same time, pinned while a query uses them, and evicted least-recently-used beyond
+ * LAKEHOUSE_CACHE_MAX_BYTES.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { downloadToFile } from '../storage/objects.js';
+import { LakehouseError } from '../errors.js';
+import { log } from '../log.js';
+
+interface Entry {
+  key: string;
+  file: string;
+  size: number;
+  lastUsed: number;
+  pins: number;
+}
+
+export class ObjectCache {
+  readonly dir: string;
+  private readonly maxBytes: () => number;
+  private entries = new Map<string, Entry>();
+  private inflight = new Map<string, Promise<Entry>>();
+  private total = 0;
+  downloads = 0;
+  evictions = 0;
+  /** Called with the keys whose files were removed (views using them must be rebuilt). */
+  onEvict: (keys: string[]) => void = () => undefined;
+
+  /**
+   * `root` is shared by every engine on the machine (worker threads locally); each engine owns a
+   * private subdirectory of it, removed at exit. Leftovers of dead engines older than a day go.
+   */
+  constructor(root: string, maxBytes: () => number) {
+    fs.mkdirSync(root, { recursive: true });
+    const dayAgo = Date.now() - 24 * 3600 * 1000;
+    for (const f of fs.readdirSync(root)) {
+      const p = path.join(root, f);
+      try {
+        if (fs.statSync(p).mtimeMs < dayAgo) fs.rmSync(p, { force: true, recursive: true });
+      } catch {
+        /* raced with its owner */
+      }
+    }
+    this.dir = fs.mkdtempSync(path.join(root, 'c-'));
+    this.maxBytes = maxBytes;
+    const dir = this.dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+
+  fileFor(key: string): string {
+    return path.join(this.dir, `${crypto.createHash('sha256').update(key).digest('hex').slice(0, 32)}.parquet`);
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /**
+   * Makes every key local and pins it until release() is called with the same keys.
+   * `expectedBytes` lets a query that cannot fit fail before downloading anything.
+   */
+  async acquire(keyList: string[], expectedBytes?: number): Promise<string[]> {
+    const max = this.maxBytes();
+    if (expectedBytes !== undefined && expectedBytes > max) {
+      throw new LakehouseError(
+        'cache_too_small',
+        `The query needs ${expectedBytes} bytes of data; the local cache holds at most ${max} (LAKEHOUSE_CACHE_MAX_BYTES).`,
+        507,
+      );
+    }
+    const pinned: Entry[] = [];
+    try {
+      for (const key of keyList) {
+        const e = await this.get(key);
+        e.pins++;
+        e.lastUsed = Date.now();
+        pinned.push(e);
+      }
+    } catch (e) {
+      for (const p of pinned) p.pins--;
+      throw e;
+    }
+    this.evict();
+    return pinned.map((e) => e.file);
+  }
+
+  release(keyList: string[]): void {
+    for (const k of keyList) {
+      const e = this.entries.get(k);
+      if (e && e.pins > 0) e.pins--;
+    }
+    this.evict();
+  }
+
+  private async get(key: string): Promise<Entry> {
+    const have = this.entries.get(key);
+    if (have) return have;
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = this.download(key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  private async download(key: string): Promise<Entry> {
+    const file = this.fileFor(key);
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.part`;
+    try {
+      const size = await downloadToFile(key, tmp);
+      fs.renameSync(tmp, file);
+      this.downloads++;
+      const e: Entry = { key, file, size, lastUsed: Date.now(), pins: 0 };
+      this.entries.set(key, e);
+      this.total += size;
+      return e;
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private evict(): void {
+    const max = this.maxBytes();
+    if (this.total <= max) return;
+    const victims = [...this.entries.values()].filter((e) => e.pins === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    const removed: string[] = [];
+    for (const v of victims) {
+      if (this.total <= max) break;
+      fs.rmSync(v.file, { force: true });
+      this.entries.delete(v.key);
+      this.total -= v.size;
+      this.evictions++;
+      removed.push(v.key);
+    }
+    if (removed.length) {
+      log.info('cache eviction', { evicted: removed.length, bytes: this.total, max });
+      this.onEvict(removed);
+    }
+  }
+}

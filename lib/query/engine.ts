@@ -1,0 +1,244 @@
+/**
+ * One in-memory DuckDB per container (Lambda) or worker thread (offline).
+ *
+ * Cold start: load every dataset's head manifest from the catalog (in parallel) and create one
+ * typed, empty placeholder view per dataset — no data is downloaded. Before each query, the
+ * datasets it references are checked for a newer catalog version (one LIST each: read-your-writes)
+ * and made real: their objects are fetched into the local cache and the view is replaced by a
+ * read_parquet over exactly that version's files, atomically, so a query never mixes versions.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { config } from '../config.js';
+import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
+import { log } from '../log.js';
+import { isValidName } from '../names.js';
+import { headKey, loadCatalog, readHead, CatalogCorruptError, mapLimit } from '../catalog/store.js';
+import { normalizeType, type StoredManifest } from '../catalog/manifest.js';
+import { ObjectCache } from './cache.js';
+
+interface DatasetState {
+  manifest: StoredManifest;
+  headKey: string;
+  checkedAt: number;
+  /** Version whose files the view currently reads (undefined: placeholder view). */
+  realVersion: number | undefined;
+}
+
+export class Engine {
+  readonly instance: DuckDBInstance;
+  readonly cache: ObjectCache;
+  readonly scratchDir: string;
+  readonly startedAt = Date.now();
+  coldStartMs = 0;
+  private datasets = new Map<string, DatasetState>();
+  private locks = new Map<string, Promise<unknown>>();
+  private setup!: DuckDBConnection;
+  private ddlChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(instance: DuckDBInstance, cache: ObjectCache, scratchDir: string) {
+    this.instance = instance;
+    this.cache = cache;
+    this.scratchDir = scratchDir;
+    cache.onEvict = (keys) => this.onEvict(keys);
+  }
+
+  static async create(): Promise<Engine> {
+    const t0 = Date.now();
+    const cfg = config();
+    const cache = new ObjectCache(cfg.cacheDir, () => config().cacheMaxBytes);
+    const scratchDir = fs.mkdtempSync(path.join(path.dirname(cache.dir), 's-'));
+    process.once('exit', () => fs.rmSync(scratchDir, { recursive: true, force: true }));
+    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadCatalog()]);
+    const engine = new Engine(instance, cache, scratchDir);
+    engine.setup = await instance.connect();
+    await engine.lockDown();
+    for (const err of catalog.errors) log.error('query engine: dataset skipped', { dataset: err.name, code: err.code });
+    for (const m of catalog.manifests) {
+      try {
+        await engine.setup.run(engine.placeholderSql(m));
+        engine.datasets.set(m.name, { manifest: m, headKey: '', checkedAt: Date.now(), realVersion: undefined });
+      } catch (e) {
+        log.error('query engine: view creation failed', { dataset: m.name, err: e });
+      }
+    }
+    engine.coldStartMs = Date.now() - t0;
+    log.info('query engine ready', { datasets: engine.datasets.size, ms: engine.coldStartMs });
+    return engine;
+  }
+
+  /** DuckDB's own sandbox settings (the last layer of lib/query/sandbox.ts). */
+  private async lockDown(): Promise<void> {
+    const dirs = [this.cache.dir, this.scratchDir].map((d) => sqlString(d.endsWith('/') ? d : `${d}/`));
+    for (const stmt of [
+      `SET TimeZone = 'UTC'`,
+      `SET allowed_directories = [${dirs.join(', ')}]`,
+      `SET enable_external_access = false`,
+      `SET autoinstall_known_extensions = false`,
+      `SET autoload_known_extensions = false`,
+      `SET enable_progress_bar = false`,
+      `SET lock_configuration = true`,
+    ]) {
+      await this.setup.run(stmt);
+    }
+  }
+
+  /** DDL on the setup connection, one statement at a time. */
+  private ddl(sql: string): Promise<void> {
+    const run = this.ddlChain.then(async () => {
+      await this.setup.run(sql);
+    });
+    this.ddlChain = run.catch(() => undefined);
+    return run;
+  }
+
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  isDataset(name: string): boolean {
+    return this.datasets.has(name);
+  }
+
+  datasetNames(): string[] {
+    return [...this.datasets.keys()];
+  }
+
+  private placeholderSql(m: StoredManifest): string {
+    const cols = m.schema.map((c) => `CAST(NULL AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
+    return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols.join(', ')} WHERE false`;
+  }
+
+  private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(name, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    }
+  }
+
+  /**
+   * Brings the named datasets up to their newest catalog version (one LIST each; a GET when it
+   * changed). Names that are not datasets are ignored; new datasets get a view.
+   */
+  async refresh(names: string[]): Promise<void> {
+    const ttl = config().catalogTtlMs;
+    await mapLimit(
+      names.filter((n) => isValidName(n)),
+      16,
+      async (name) => {
+        const st = this.datasets.get(name);
+        if (st && ttl > 0 && Date.now() - st.checkedAt < ttl) return;
+        const key = await headKey(name);
+        if (!key) return;
+        if (st && st.headKey === key) {
+          st.checkedAt = Date.now();
+          return;
+        }
+        await this.exclusive(name, async () => {
+          const cur = this.datasets.get(name);
+          if (cur && cur.headKey === key) return;
+          let m: StoredManifest | undefined;
+          try {
+            m = await readHead(name);
+          } catch (e) {
+            if (e instanceof CatalogCorruptError) {
+              log.error('query engine: unreadable manifest, keeping the previous view', { dataset: name });
+              return;
+            }
+            throw e;
+          }
+          if (!m) return;
+          if (cur && cur.manifest.version >= m.version) {
+            cur.headKey = key;
+            cur.checkedAt = Date.now();
+            return;
+          }
+          if (!cur || cur.manifest.schema_fingerprint !== m.schema_fingerprint || cur.realVersion === undefined) {
+            await this.ddl(this.placeholderSql(m));
+          }
+          this.datasets.set(name, { manifest: m, headKey: key, checkedAt: Date.now(), realVersion: undefined });
+        });
+      },
+    );
+  }
+
+  /**
+   * Fetches the objects of the named datasets (current versions) into the cache, pins them, and
+   * points each view at exactly those files. Returns the pinned keys for release().
+   */
+  async materialize(names: string[]): Promise<string[]> {
+    const pinned: string[] = [];
+    const states = names.map((n) => this.datasets.get(n)).filter((s): s is DatasetState => !!s);
+    const bytes = states.reduce((n, s) => n + s.manifest.objects.reduce((k, o) => k + o.size, 0), 0);
+    try {
+      for (const st of states) {
+        await this.exclusive(st.manifest.name, async () => {
+          const cur = this.datasets.get(st.manifest.name)!;
+          const m = cur.manifest;
+          const keys = m.objects.map((o) => o.key);
+          const files = await this.cache.acquire(keys, bytes);
+          pinned.push(...keys);
+          if (cur.realVersion === m.version) return;
+          if (files.length === 0) {
+            await this.ddl(this.placeholderSql(m));
+          } else {
+            const cols = m.schema.map((c) => sqlIdent(c.name)).join(', ');
+            await this.ddl(
+              `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols} FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+            );
+          }
+          cur.realVersion = m.version;
+        });
+      }
+    } catch (e) {
+      this.cache.release(pinned);
+      throw e;
+    }
+    return pinned;
+  }
+
+  release(keys: string[]): void {
+    this.cache.release(keys);
+  }
+
+  private onEvict(keys: string[]): void {
+    const gone = new Set(keys);
+    for (const st of this.datasets.values()) {
+      if (st.realVersion !== undefined && st.manifest.objects.some((o) => gone.has(o.key))) st.realVersion = undefined;
+    }
+  }
+
+  /** Local paths that must never appear in a message. */
+  privatePaths(): string[] {
+    return [this.cache.dir, this.scratchDir, path.dirname(this.cache.dir), config().tmpDir];
+  }
+}
+
+let engine: Promise<Engine> | undefined;
+
+export function getEngine(): Promise<Engine> {
+  engine ??= Engine.create().catch((e) => {
+    engine = undefined;
+    throw e;
+  });
+  return engine;
+}
+
+/** For tests: drop the engine so the next query cold-starts a new one. */
+export async function resetEngine(): Promise<void> {
+  const e = engine;
+  engine = undefined;
+  if (e) {
+    try {
+      (await e).instance.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+}
