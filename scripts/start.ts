@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     LAKEHOUSE_TMP_DIR: env.LAKEHOUSE_TMP_DIR ?? path.join(dataDir, 'tmp'),
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (!endpoint) {
     s3server = await startS3Server({ port: s3Port, directory: path.join(dataDir, 's3'), buckets: [bucketName] });
@@ -69,15 +70,15 @@ async function main(): Promise<void> {
     detached: true,
   });
   let ready = false;
-  const onOutput = (chunk: Buffer) => {
-    process.stdout.write(chunk);
+  const watch = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+    out.write(chunk);
     if (!ready && /Server ready/.test(chunk.toString())) {
       ready = true;
       banner(endpoint!);
     }
   };
-  offline.stdout!.on('data', onOutput);
-  offline.stderr!.on('data', (c: Buffer) => process.stderr.write(c));
+  offline.stdout!.on('data', watch(process.stdout));
+  offline.stderr!.on('data', watch(process.stderr));
 
   if (s3server) {
     s3server.server.on('event', (ev: { Records: Array<RawRecord & Record<string, unknown>> }) => {

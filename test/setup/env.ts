@@ -7,6 +7,7 @@ process.env.S3_ENDPOINT = inject('s3Endpoint');
 process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 delete process.env.AWS_SESSION_TOKEN;
 delete process.env.AWS_PROFILE;
 delete process.env.LAKEHOUSE_API_TOKEN;

@@ -16,6 +16,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-test-'));
   const s3 = await startS3Server({ directory: path.join(tmpRoot, 's3') });
   project.provide('s3Endpoint', s3.endpoint);

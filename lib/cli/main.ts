@@ -1,0 +1,290 @@
+/**
+ * `lakehouse` — upload with progress and wait for ingest, run SQL, browse the catalog.
+ * Exit codes: 0 ok · 1 the API refused or the ingest failed · 2 bad usage (flag, file) · 3 API unreachable.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import { ApiError, Client, UnreachableError } from './client.js';
+
+class UsageError extends Error {}
+
+interface Out {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+function human(bytes: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let n = bytes;
+  while (n >= 1000 && i < u.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+function table(head: string[], rows: unknown[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) t.push(r.map((v) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
+  return t.toString();
+}
+
+function client(cmd: Command): Client {
+  const o = cmd.optsWithGlobals() as { api: string; token?: string };
+  return new Client({ api: o.api, token: o.token });
+}
+
+async function waitFor(c: Client, uploadId: string, io: Out, timeoutMs: number): Promise<Json> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  let last = '';
+  for (;;) {
+    const s = await c.json<Json>('GET', `/uploads/${uploadId}`);
+    if (s.state !== last && !io.err.isTTY) io.err.write(`state: ${s.state}\n`);
+    last = s.state;
+    if (s.state === 'ready' || s.state === 'failed') return s;
+    if (Date.now() > deadline) throw new UsageError(`gave up waiting after ${Math.round(timeoutMs / 1000)} s; the upload is still ${s.state} (lakehouse status ${uploadId})`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(1000, delay * 1.5);
+  }
+}
+
+function printStatus(s: Json, io: Out): void {
+  const w = (l: string) => io.out.write(l + '\n');
+  if (s.state === 'failed') {
+    const e = s.error ?? {};
+    io.err.write(`error: ${e.code}: ${e.message}${e.line ? ` (line ${e.line}${e.column ? `, column ${e.column}` : ''})` : ''}\n`);
+    return;
+  }
+  w(`upload ${s.upload_id}: ${s.state}`);
+  if (s.state !== 'ready') return;
+  const d = s.dataset;
+  w(`dataset ${d.name} — version ${d.version}, ${s.row_count} rows ingested, ${d.row_count ?? '?'} rows in total, ${d.objects.length} object(s)`);
+  const report = new Map<string, Json>((s.report?.columns ?? []).map((c: Json) => [c.name, c]));
+  w(table(['column', 'type', 'why'], d.schema.map((c: Json) => [c.name, c.type, report.get(c.name)?.reason ?? ''])));
+  if (s.rejected_rows) w(`${s.rejected_rows} row(s) set aside: ${s.rejects_url}`);
+  for (const n of s.report?.notes ?? []) w(`note: ${n}`);
+  if (s.timings_ms) w(`timings (ms): ${Object.entries(s.timings_ms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+export function program(io: Out): Command {
+  const prog = new Command('lakehouse')
+    .description('Upload CSV files to the Lakehouse, wait for ingest, and query them with SQL.')
+    .addOption(new Option('--api <url>', 'API base URL').env('LAKEHOUSE_API').default('http://127.0.0.1:3000'))
+    .addOption(new Option('--token <token>', 'bearer token (when the API requires one)').env('LAKEHOUSE_API_TOKEN'))
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
+    .showHelpAfterError()
+    .exitOverride();
+
+  prog
+    .command('upload')
+    .description('upload a CSV/TSV file (optionally gzipped) and wait until it is queryable')
+    .argument('<file>', 'the file to upload')
+    .requiredOption('-n, --name <name>', 'dataset name')
+    .addOption(new Option('-m, --mode <mode>', 'replace the dataset or append to it').choices(['replace', 'append']).default('replace'))
+    .addOption(new Option('--bad-rows <policy>', 'fail on rows that do not fit, or set them aside').choices(['fail', 'quarantine']).default('fail'))
+    .option('--no-wait', 'return once the file is uploaded')
+    .option('--timeout <seconds>', 'how long to wait for ingest', positiveInt, 900)
+    .option('--json', 'print the final status as JSON')
+    .action(async (file: string, o: { name: string; mode: string; badRows: string; wait: boolean; timeout: number; json?: boolean }, cmd: Command) => {
+      let size: number;
+      try {
+        const st = fs.statSync(file);
+        if (!st.isFile()) throw new Error('not a file');
+        size = st.size;
+      } catch {
+        throw new UsageError(`no such file: ${file}`);
+      }
+      const c = client(cmd);
+      const p = await c.json<Json>('POST', '/uploads', {
+        name: o.name,
+        mode: o.mode,
+        size,
+        filename: path.basename(file),
+        bad_rows: o.badRows,
+      });
+      const started = Date.now();
+      let bar: cliProgress.SingleBar | undefined;
+      let lastPct = -1;
+      if (io.err.isTTY) {
+        bar = new cliProgress.SingleBar(
+          { format: 'uploading [{bar}] {percentage}% | {sent}/{size} | {rate}/s | ETA {eta_formatted}', stream: io.err as NodeJS.WriteStream, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(size, 0, { sent: human(0), size: human(size), rate: human(0) });
+      }
+      await c.put(p.url, file, size, p.headers ?? {}, (sent) => {
+        const secs = Math.max(0.001, (Date.now() - started) / 1000);
+        if (bar) bar.update(sent, { sent: human(sent), size: human(size), rate: human(sent / secs) });
+        else {
+          const pct = size ? Math.floor((sent / size) * 10) * 10 : 100;
+          if (pct !== lastPct) {
+            lastPct = pct;
+            io.err.write(`uploaded ${pct}% (${human(sent)} of ${human(size)}, ${human(sent / secs)}/s)\n`);
+          }
+        }
+      });
+      bar?.stop();
+      io.err.write(`uploaded ${human(size)} as upload ${p.upload_id}\n`);
+      if (!o.wait) {
+        io.out.write(`${p.upload_id}\n`);
+        return;
+      }
+      const s = await waitFor(c, p.upload_id, io, o.timeout * 1000);
+      if (o.json) io.out.write(JSON.stringify(s, null, 2) + '\n');
+      else printStatus(s, io);
+      if (s.state === 'failed') throw new ExitCode(1);
+    });
+
+  prog
+    .command('sql')
+    .description('run one read-only SQL statement')
+    .argument('[query]', 'the SQL text (or use --file)')
+    .option('-f, --file <file>', 'read the SQL from a file ("-" for stdin)')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json', 'ndjson']))
+    .option('-l, --limit <n>', 'row cap', positiveInt)
+    .option('-p, --param <value...>', 'positional parameters for ? / $1 placeholders (JSON values or text)')
+    .action(async (query: string | undefined, o: { file?: string; format?: string; limit?: number; param?: string[] }, cmd: Command) => {
+      let sql = query;
+      if (o.file) {
+        try {
+          sql = fs.readFileSync(o.file === '-' ? 0 : o.file, 'utf8');
+        } catch {
+          throw new UsageError(`cannot read ${o.file}`);
+        }
+      }
+      if (!sql || !sql.trim()) throw new UsageError('give a query, or --file');
+      const format = o.format ?? (io.out.isTTY ? 'table' : 'csv');
+      const params = o.param?.map((v) => {
+        try {
+          return JSON.parse(v);
+        } catch {
+          return v;
+        }
+      });
+      const c = client(cmd);
+      const body = { sql, ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(params ? { params } : {}), format: format === 'table' ? 'json' : format };
+      const res = await c.request('POST', '/sql', body);
+      if (format === 'csv' || format === 'ndjson') {
+        const url = res.headers.get('x-lakehouse-result-url');
+        const text = url ? await (await fetch(url)).text() : await res.text();
+        io.out.write(text);
+        if (res.headers.get('x-lakehouse-truncated') === 'true') io.err.write(`(truncated at ${res.headers.get('x-lakehouse-row-count')} rows; raise --limit)\n`);
+        return;
+      }
+      let r = (await res.json()) as Json;
+      if (r.result_url && format === 'json') {
+        const full = (await (await fetch(r.result_url)).json()) as Json;
+        r = { ...r, rows: full.rows };
+        delete r.rows_inline;
+      }
+      if (format === 'json') {
+        io.out.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      io.out.write(table(r.columns.map((col: Json) => `${col.name}\n${col.type}`), r.rows) + '\n');
+      const notes = [`${r.row_count} row(s)`, `${r.elapsed_ms} ms`];
+      if (r.truncated) notes.push('truncated: raise --limit');
+      if (r.result_url) notes.push(`${r.rows.length} shown; the full result: ${r.result_url}`);
+      io.err.write(notes.join(' · ') + '\n');
+    });
+
+  prog
+    .command('ls')
+    .description('list datasets')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const r = await client(cmd).json<Json>('GET', '/catalog/manifests');
+      if (o.json) {
+        io.out.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      io.out.write(
+        table(
+          ['dataset', 'rows', 'columns', 'objects', 'version', 'updated'],
+          r.datasets.map((d: Json) => [d.name, d.row_count, d.schema.length, d.objects.length, d.version, d.updated_at]),
+        ) + '\n',
+      );
+      for (const e of r.errors ?? []) io.err.write(`warning: ${e.name}: ${e.message}\n`);
+    });
+
+  prog
+    .command('describe')
+    .description("show a dataset's columns, objects and version")
+    .argument('<name>')
+    .option('--version <n>', 'an earlier version', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { version?: number; json?: boolean }, cmd: Command) => {
+      const q = o.version !== undefined ? `?version=${o.version}` : '';
+      const m = await client(cmd).json<Json>('GET', `/catalog/manifests/${encodeURIComponent(name)}${q}`);
+      if (o.json) {
+        io.out.write(JSON.stringify(m, null, 2) + '\n');
+        return;
+      }
+      io.out.write(`${m.name} (dataset_id ${m.dataset_id}) — version ${m.version}, ${m.row_count ?? '?'} rows, updated ${m.updated_at}\n`);
+      io.out.write(`schema fingerprint ${m.schema_fingerprint}\n`);
+      io.out.write(table(['column', 'type', 'nullable'], m.schema.map((c: Json) => [c.name, c.type, c.nullable])) + '\n');
+      io.out.write(table(['object', 'size', 'rows'], m.objects.map((ob: Json) => [ob.key, human(ob.size), ob.row_count])) + '\n');
+    });
+
+  prog
+    .command('status')
+    .description("show an upload's status")
+    .argument('<upload_id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+      const s = await client(cmd).json<Json>('GET', `/uploads/${encodeURIComponent(id)}`);
+      if (o.json) io.out.write(JSON.stringify(s, null, 2) + '\n');
+      else printStatus(s, io);
+      if (s.state === 'failed') throw new ExitCode(1);
+    });
+
+  return prog;
+}
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export async function main(argv: string[], io: Out = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const prog = program(io);
+  try {
+    await prog.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitCode) return e.code;
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      io.err.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof UnreachableError) {
+      io.err.write(`error: ${e.message}\n`);
+      return 3;
+    }
+    if (e instanceof ApiError) {
+      const extra = [e.body.line ? `line ${e.body.line}` : '', e.body.column ? `column ${e.body.column}` : ''].filter(Boolean).join(', ');
+      io.err.write(`error: ${e.code}: ${e.message}${extra ? ` (${extra})` : ''}\n`);
+      return 1;
+    }
+    io.err.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The actual `npm start` stack: embedded S3 + serverless-offline + S3 event delivery, as a user
+ * runs it. Checks /health, the error envelope for an unknown route, a presigned PUT round trip
+ * that triggers ingest through the event bridge, /sql on the result, and a clean Ctrl-C.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import net from 'node:net';
+import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 120_000);
+
+afterAll(async () => {
+  if (stack) {
+    const code = await stack.stop();
+    expect(code).toBe(0);
+    fs.rmSync(stack.dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('npm start', () => {
+  it('prints the endpoints and the next commands', () => {
+    expect(stack.output()).toContain(stack.api);
+    expect(stack.output()).toContain('npx lakehouse upload');
+    expect(stack.output()).toContain('npx lakehouse sql');
+  });
+
+  it('GET /health', async () => {
+    const r = await fetch(`${stack.api}/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: 'ok', service: 'lakehouse', version: expect.any(String) });
+  });
+
+  it('unknown route and bad JSON get the API.md envelope over real HTTP', async () => {
+    const r = await fetch(`${stack.api}/definitely/not/here`, { method: 'PATCH' });
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const b = await fetch(`${stack.api}/uploads`, { method: 'POST', body: '{nope' });
+    expect(b.status).toBe(400);
+    expect(((await b.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+  });
+
+  it('presign → PUT → ObjectCreated → ingest → ready → /sql', async () => {
+    const csv = 'id,city,amount\n1,Chicago,12.5\n2,"Washington, D.C.",7.25\n3,Peoria,\n';
+    const p = await fetch(`${stack.api}/uploads`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'stack_demo', size: Buffer.byteLength(csv) }),
+    });
+    expect(p.status).toBe(201);
+    const presign = (await p.json()) as { url: string; upload_id: string; headers: Record<string, string>; status_url: string };
+    expect(presign.status_url).toBe(`${stack.api}/uploads/${presign.upload_id}`);
+    const put = await fetch(presign.url, { method: 'PUT', body: csv });
+    expect(put.status).toBe(200);
+    const status = await waitForUpload(stack.api, presign.upload_id);
+    expect(status.state).toBe('ready');
+    expect(status.row_count).toBe(3);
+    expect(stack.output()).toMatch(/ObjectCreated:Put s3:\/\/lakehouse\/uploads\/stack_demo\/.* → lakehouse-dev-ingest/);
+    const q = await fetch(`${stack.api}/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT count(*) AS n, sum(amount) AS s FROM stack_demo' }) });
+    expect(q.status).toBe(200);
+    expect(((await q.json()) as { rows: unknown }).rows).toEqual([[3, 19.75]]);
+  });
+
+  it('Ctrl-C stops everything: no process left, ports released, data kept', async () => {
+    const code = await stack.stop();
+    expect(code).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const url of [stack.api, stack.s3]) {
+      const port = Number(new URL(url).port);
+      await new Promise<void>((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', reject);
+        srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+      });
+    }
+    expect(() => process.kill(-stack.child.pid!, 0)).toThrow();
+    expect(fs.readdirSync(`${stack.dataDir}/s3`).length).toBeGreaterThan(0);
+  });
+});
