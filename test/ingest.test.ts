@@ -109,6 +109,7 @@ describe('ingest: formats and types', () => {
     });
     expect(r.status.row_count).toBe(4);
     expect(r.status.dataset.row_count).toBe(4);
+    expect(r.status.report.conversion).toMatch(/^started while scanning/);
     expect(r.status.dataset.objects[0].key).toMatch(new RegExp(`^datasets/clean/[0-9a-f]{16}/${r.presign.upload_id}\\.parquet$`));
     const zip = r.status.report.columns.find((c: { name: string }) => c.name === 'zip');
     expect(zip.reason).toMatch(/"02134".*leading zero/);
@@ -164,6 +165,8 @@ describe('ingest: formats and types', () => {
     expect(r.status.row_count).toBe(100_000);
     const col = r.status.report.columns[0];
     expect(col.reason).toContain('"N/A" on line 100001');
+    // the conversion started with the head sample's types was thrown away: the full scan decides
+    expect(r.status.report.conversion).toBe('after the scan');
     const got = await datasetRows('late_na');
     expect(got.rows[99_999]).toEqual(['N/A', 'last']);
     expect(got.rows[41]).toEqual(['42', 'r42']);

@@ -1,7 +1,12 @@
 /**
  * Everything ingest decides about a local text file before converting it: encoding, dialect,
  * where the table is, the header, every record's shape, every column's type. Pure file work, no
- * S3 — so it is tested directly on fixture files.
+ * S3 — tested directly on fixture files.
+ *
+ * Three phases, so the pipeline can overlap them with the conversion:
+ *   openText()  — encoding marks, binary check, transcoding of non-UTF-8 text;
+ *   planTable() — dialect and table location from head/tail samples, plus the sample's types;
+ *   scanTable() — the pass over every record (field counts, types), the authority on the schema.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,29 +15,52 @@ import { detect, dialectLabel, type Detection } from './dialect.js';
 import { scanFile, type Dialect, type Scanner } from './scan.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readHead, transcode } from './prepare.js';
+import { typeName } from './types.js';
 import type { BadRows } from './status.js';
 
 const HEAD_BYTES = 1024 * 1024;
 const TAIL_BYTES = 64 * 1024;
 
+export interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export interface TextFile {
+  /** A UTF-8 file (the input, or a transcoded copy). */
+  file: string;
+  encoding: string;
+  /** Bytes before the text (a UTF-8 BOM). */
+  textStart: number;
+  size: number;
+  head: Buffer;
+}
+
+export interface Plan {
+  text: TextFile;
+  detection: Detection;
+  /** Byte range of the table (header included, footer excluded). */
+  start: number;
+  end: number;
+  /** The schema the head sample suggests (names final, types possibly too narrow). */
+  sampleColumns: Column[];
+  /** Is the table the whole file, in a shape DuckDB reads as is? Then conversion may start early. */
+  direct: boolean;
+}
+
 export interface Analysis {
-  /** The UTF-8 file the table lives in (the input, or a transcoded copy). */
   file: string;
   encoding: string;
   dialect: Dialect;
   header: boolean;
   fields: number;
-  /** Byte range of the table in `file` (header included, footer excluded). */
   start: number;
   end: number;
   detection: Detection;
   scanner: Scanner;
-  columns: Array<{ name: string; type: string; nullable: boolean }>;
-  report: {
-    columns: ColumnReport[];
-    dialect: Record<string, unknown>;
-    notes: string[];
-  };
+  columns: Column[];
+  report: { columns: ColumnReport[]; dialect: Record<string, unknown>; notes: string[] };
   /** Does DuckDB need a cleaned or canonical copy rather than the file itself? */
   needsCopy: boolean;
   needsCanonical: boolean;
@@ -43,40 +71,67 @@ export interface AnalyzeOptions {
   workDir: string;
 }
 
-export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding = 'utf-8', transcoded = false): Promise<Analysis> {
+/** Thrown by scanTable when bytes deep in the file are not UTF-8 (the head was). */
+export class NotUtf8Error extends Error {
+  constructor(readonly at: number) {
+    super('invalid UTF-8');
+  }
+}
+
+export async function openText(input: string, workDir: string, encoding = 'utf-8', transcoded = false): Promise<TextFile> {
   const size = fs.statSync(input).size;
   if (size === 0) throw ingestError('empty_file', 'The file is empty.');
   const head = readHead(input, Math.min(size, HEAD_BYTES));
-
-  // Encoding marks
   let textStart = 0;
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) textStart = 3;
   else if (!transcoded && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
     const enc = head[0] === 0xff ? 'utf-16le' : 'utf-16be';
-    const out = path.join(opts.workDir, `transcoded-${enc}.csv`);
+    const out = path.join(workDir, `transcoded-${enc}.csv`);
     await transcode(input, out, enc, 2);
-    return analyzeFile(out, opts, enc, true);
+    return openText(out, workDir, enc, true);
   }
   const text = head.subarray(textStart);
   if (looksBinary(text)) {
     throw ingestError('not_text', 'The file is not text (binary data, NUL bytes or control characters).');
   }
   if (!transcoded && !isUtf8(trimPartialUtf8(text, head.length < size))) {
-    return transcodeOrFail(input, head, opts);
+    return transcodeOrFail(input, head, workDir);
   }
-  if (text.every((c) => c === 32 || c === 9 || c === 10 || c === 13) && size <= HEAD_BYTES) {
+  if (size <= HEAD_BYTES && text.every((c) => c === 32 || c === 9 || c === 10 || c === 13)) {
     throw ingestError('empty_file', 'The file has no data (only whitespace).');
   }
+  return { file: input, encoding, textStart, size, head };
+}
 
-  const headFinal = head.length >= size;
+async function transcodeOrFail(input: string, sample: Buffer, workDir: string): Promise<TextFile> {
+  if (!plausibleWindows1252(sample)) {
+    throw ingestError('not_text', 'The file is neither UTF-8 nor Windows-1252/Latin-1 text.');
+  }
+  const out = path.join(workDir, 'transcoded-windows-1252.csv');
+  await transcode(input, out, 'windows-1252');
+  return openText(out, workDir, 'windows-1252', true);
+}
+
+export function planTable(t: TextFile): Plan {
+  const text = t.head.subarray(t.textStart);
+  const headFinal = t.head.length >= t.size;
   // the tail sample locates footer lines; small files are wholly in the head sample
-  const tail = size > TAIL_BYTES ? { buf: readHead(input, TAIL_BYTES, size - TAIL_BYTES), offset: size - TAIL_BYTES - textStart } : undefined;
+  const tail = t.size > TAIL_BYTES ? { buf: readHead(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart } : undefined;
   const detection = detect(text, headFinal, tail);
+  const start = t.textStart + detection.tableStart;
+  const end = detection.footerStart >= 0 ? t.textStart + detection.footerStart : t.size;
+  const names = columnNames(detection.header ? detection.headerCells : null, detection.fields).names;
+  const sampleColumns = names.map((name, j) => ({ name, type: typeName(detection.sampleMasks[j] ?? 0), nullable: true }));
   const d = detection.dialect;
-  const start = textStart + detection.tableStart;
-  const end = detection.footerStart >= 0 ? textStart + detection.footerStart : size;
+  const direct =
+    start === t.textStart && end === t.size && !d.trim && d.comment < 0 && detection.headerFields === detection.fields;
+  return { text: t, detection, start, end, sampleColumns, direct };
+}
 
-  const { scanner } = scanFile(input, start, end, {
+export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
+  const { text: t, detection, start, end } = p;
+  const d = detection.dialect;
+  const { scanner } = scanFile(t.file, start, end, {
     dialect: d,
     header: detection.header,
     fields: detection.fields,
@@ -89,8 +144,8 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding 
     });
   }
   if (scanner.invalidUtf8At >= 0) {
-    if (transcoded) throw ingestError('not_text', 'The file is not valid text in any supported encoding.');
-    return transcodeOrFail(input, readHead(input, 64 * 1024, Math.max(0, scanner.invalidUtf8At - 1024)), opts);
+    if (t.encoding !== 'utf-8') throw ingestError('not_text', 'The file is not valid text in any supported encoding.');
+    throw new NotUtf8Error(scanner.invalidUtf8At);
   }
   if (scanner.bad.length > 0 && opts.badRows === 'fail') {
     const b = scanner.bad[0]!;
@@ -101,38 +156,30 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding 
       { line: b.line, ...(column ? { column } : {}) },
     );
   }
-  if (scanner.records === 0 && !scanner.headerCells) {
-    throw ingestError('empty_file', 'The file has no rows.');
-  }
+  if (scanner.records === 0 && !scanner.headerCells) throw ingestError('empty_file', 'The file has no rows.');
 
   const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields);
   const reports = naming.names.map((n, j) => columnReport(n, scanner.columns[j]!, naming.renamed.get(j)));
-  const columns = naming.names.map((n, j) => ({
-    name: n,
-    type: columnType(scanner.columns[j]!),
-    nullable: true,
-  }));
+  const columns = naming.names.map((n, j) => ({ name: n, type: columnType(scanner.columns[j]!), nullable: true }));
 
   const newlineKinds = [scanner.lfCount, scanner.crlfCount, scanner.crCount].filter((n) => n > 0).length;
   const needsCanonical = d.trim || newlineKinds > 1;
   const needsCopy =
     needsCanonical ||
-    start !== textStart ||
-    end !== size ||
+    !p.direct ||
     scanner.bad.length > 0 ||
     scanner.commentLines > 0 ||
     (scanner.blankLines > 0 && detection.fields === 1);
 
   const notes = [...detection.reasons, ...naming.notes];
-  if (encoding !== 'utf-8') notes.push(`transcoded from ${encoding} to UTF-8`);
+  if (t.encoding !== 'utf-8') notes.push(`transcoded from ${t.encoding} to UTF-8`);
   if (scanner.blankLines) notes.push(`${scanner.blankLines} blank line(s) skipped`);
   if (scanner.commentLines) notes.push(`${scanner.commentLines} comment line(s) skipped`);
   if (newlineKinds > 1) notes.push('mixed line endings');
   const lineEnding = newlineKinds > 1 ? 'mixed' : scanner.crlfCount ? 'CRLF' : scanner.crCount ? 'CR' : 'LF';
-
   const skippedText = (from: number, to: number, max = 5) =>
     from < to
-      ? readHead(input, Math.min(to - from, 4096), from)
+      ? readHead(t.file, Math.min(to - from, 4096), from)
           .toString('utf8')
           .split(/\r\n|\n|\r/)
           .filter((l) => l.length > 0)
@@ -141,8 +188,8 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding 
       : [];
 
   return {
-    file: input,
-    encoding,
+    file: t.file,
+    encoding: t.encoding,
     dialect: d,
     header: detection.header,
     fields: detection.fields,
@@ -157,15 +204,15 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding 
         ...dialectLabel(d),
         header: detection.header,
         header_line: detection.header ? scanner.headerLine || detection.tableLine : null,
-        encoding,
-        bom: textStart === 3,
+        encoding: t.encoding,
+        bom: t.textStart === 3,
         line_ending: lineEnding,
         comment: d.comment >= 0 ? String.fromCharCode(d.comment) : null,
         trimmed: d.trim,
         preamble_lines: detection.preambleLines,
-        ...(detection.preambleLines ? { preamble: skippedText(textStart, start) } : {}),
+        ...(detection.preambleLines ? { preamble: skippedText(t.textStart, start) } : {}),
         footer_lines: detection.footerLines,
-        ...(detection.footerLines ? { footer: skippedText(end, size) } : {}),
+        ...(detection.footerLines ? { footer: skippedText(end, t.size) } : {}),
         blank_lines: scanner.blankLines,
         comment_lines: scanner.commentLines,
       },
@@ -176,13 +223,24 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions, encoding 
   };
 }
 
-async function transcodeOrFail(input: string, sample: Buffer, opts: AnalyzeOptions): Promise<Analysis> {
-  if (!plausibleWindows1252(sample)) {
-    throw ingestError('not_text', 'The file is neither UTF-8 nor Windows-1252/Latin-1 text.');
+/** All three phases, transcoding and starting over when non-UTF-8 bytes turn up late. */
+export async function analyzeFile(input: string, opts: AnalyzeOptions): Promise<Analysis> {
+  const t = await openText(input, opts.workDir);
+  try {
+    return scanTable(planTable(t), opts);
+  } catch (e) {
+    if (!(e instanceof NotUtf8Error)) throw e;
+    const again = await retranscode(t, e, opts.workDir);
+    return scanTable(planTable(again), opts);
   }
-  const out = path.join(opts.workDir, 'transcoded-windows-1252.csv');
-  await transcode(input, out, 'windows-1252');
-  return analyzeFile(out, opts, 'windows-1252', true);
+}
+
+export async function retranscode(t: TextFile, e: NotUtf8Error, workDir: string): Promise<TextFile> {
+  return transcodeOrFail(t.file, readHead(t.file, 64 * 1024, Math.max(0, e.at - 1024)), workDir);
+}
+
+export function sameColumns(a: Column[], b: Column[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
 }
 
 /** Drops a UTF-8 sequence cut off at the end of a sample (the file goes on). */

@@ -19,7 +19,11 @@ export interface ConvertSpec {
   dialect: Dialect;
   header: boolean;
   columns: Array<{ name: string; type: string }>;
+  /** Longest record in bytes (DuckDB's max_line_size must cover it; its buffers scale with it). */
+  maxRecordBytes?: number;
 }
+
+const MIN_LINE = 2 * 1024 * 1024;
 
 export function readCsvSql(spec: ConvertSpec): string {
   const ch = (c: number) => (c < 0 ? "''" : sqlString(String.fromCharCode(c)));
@@ -28,23 +32,51 @@ export function readCsvSql(spec: ConvertSpec): string {
   return (
     `read_csv(${sqlString(spec.input)}, delim=${ch(spec.dialect.delimiter)}, quote=${ch(spec.dialect.quote)}, ` +
     `escape=${ch(spec.dialect.escape)}, header=${spec.header}, auto_detect=false, strict_mode=true, ` +
-    `null_padding=false, max_line_size=${64 * 1024 * 1024}, columns={${cols}}` +
+    `null_padding=false, ${lineSizes(spec.maxRecordBytes)}, columns={${cols}}` +
     (text.length ? `, force_not_null=[${text.join(', ')}]` : '') +
     ')'
   );
 }
 
+/** max_line_size just above the longest record (a huge value costs parallelism: DuckDB's buffers scale with it). */
+function lineSizes(maxRecord = 0): string {
+  const line = Math.max(MIN_LINE, maxRecord + 1024);
+  return `max_line_size=${line}, buffer_size=${Math.max(32 * 1024 * 1024, 4 * line)}`;
+}
+
+export interface Conversion {
+  /** Rows written. */
+  done: Promise<number>;
+  /** Stops the conversion (its promise then rejects). */
+  cancel(): void;
+}
+
+/**
+ * Starts a conversion on its own connection and returns once DuckDB has the statement: the work
+ * runs on DuckDB's threads, so the caller may keep the JS thread busy (the scan) meanwhile.
+ */
+export async function startConversion(spec: ConvertSpec): Promise<Conversion> {
+  const con = await (await db()).connect();
+  const select = spec.columns.map((c) => sqlIdent(c.name)).join(', ');
+  // run() hands the statement to DuckDB synchronously (no await before the native call)
+  const running = con.run(
+    `COPY (SELECT ${select} FROM ${readCsvSql(spec)}) TO ${sqlString(spec.output)} ` +
+      `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+  );
+  const done = running.then(
+    (r) => {
+      con.closeSync();
+      return Number(r.rowsChanged);
+    },
+    (e: unknown) => {
+      con.closeSync();
+      throw e;
+    },
+  );
+  return { done, cancel: () => con.interrupt() };
+}
+
 /** Converts and returns the number of rows written. */
 export async function csvToParquet(spec: ConvertSpec): Promise<number> {
-  const con = await (await db()).connect();
-  try {
-    const select = spec.columns.map((c) => sqlIdent(c.name)).join(', ');
-    const r = await con.run(
-      `COPY (SELECT ${select} FROM ${readCsvSql(spec)}) TO ${sqlString(spec.output)} ` +
-        `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-    );
-    return Number(r.rowsChanged);
-  } finally {
-    con.closeSync();
-  }
+  return (await startConversion(spec)).done;
 }

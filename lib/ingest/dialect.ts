@@ -169,6 +169,12 @@ export interface Detection {
   footerLines: number;
   score: Score;
   reasons: string[];
+  /** Header cells of the table as parsed from the head sample (when there is a header). */
+  headerCells: string[] | null;
+  /** Candidate-type masks per column over the head sample's data records (0 = text or no value). */
+  sampleMasks: number[];
+  /** Longest record in the head sample, in bytes. */
+  sampleMaxRecord: number;
 }
 
 const HEAD_RECORDS = 5000;
@@ -304,7 +310,24 @@ export function detect(head: Buffer, headFinal: boolean, tail?: { buf: Buffer; o
       reasons.push(`${footerLines} footer line(s) after the table`);
     }
   }
+  const sampleData = rows
+    .slice(header ? headerIdx + 1 : headerIdx)
+    .filter((r) => r.cells.length === k && !r.broken);
+  const sampleMasks: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let mask = T_ALL;
+    let any = false;
+    for (const r of sampleData) {
+      if (r.cells[j]!.length === 0) continue;
+      any = true;
+      mask &= r.masks[j]!;
+    }
+    sampleMasks.push(any ? mask : 0);
+  }
   return {
+    headerCells: header && tableRec ? tableRec.cells : null,
+    sampleMasks,
+    sampleMaxRecord: recs.reduce((m, r) => Math.max(m, r.end - r.start), 0),
     dialect: d,
     fields: k,
     header,

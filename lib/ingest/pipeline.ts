@@ -19,9 +19,9 @@ import type { ObjectEvent } from '../storage/events.js';
 import { fingerprint, publicManifest } from '../catalog/manifest.js';
 import { commitObjects, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
-import { analyzeFile, type Analysis } from './analyze.js';
+import { NotUtf8Error, openText, planTable, retranscode, sameColumns, scanTable, type Analysis } from './analyze.js';
 import { copyRanges, gunzip, ingestError, isGzip, writeCanonical, writeRejects } from './prepare.js';
-import { csvToParquet } from './convert.js';
+import { csvToParquet, startConversion, type Conversion } from './convert.js';
 import { acquireLease, finishIngest, type UploadRecord } from './status.js';
 
 export type IngestOutcome =
@@ -190,24 +190,88 @@ async function run(
     log.info('ingest: .gz name but not gzip data; reading as text', { key });
   }
 
+  // Analyze; when the table is the whole file, DuckDB starts converting with the types the head
+  // sample suggests while the full scan runs (the scan decides; a different schema re-converts).
   t = Date.now();
-  const a = await analyzeFile(textFile, { badRows: rec.bad_rows, workDir });
+  let text = await openText(textFile, workDir);
+  let plan = planTable(text);
+  const currentP = readCatalogHead(name);
+  currentP.catch(() => undefined);
+  const parquet = path.join(workDir, 'data.parquet');
+  let early: { conversion: Conversion; columns: Analysis['columns']; result: Promise<{ rows?: number; error?: unknown }> } | undefined;
+  if (plan.direct) {
+    const conversion = await startConversion({
+      input: text.file,
+      output: path.join(workDir, 'early.parquet'),
+      dialect: plan.detection.dialect,
+      header: plan.detection.header,
+      columns: plan.sampleColumns,
+      maxRecordBytes: plan.detection.sampleMaxRecord * 4,
+    });
+    early = {
+      conversion,
+      columns: plan.sampleColumns,
+      result: conversion.done.then(
+        (rows) => ({ rows }),
+        (error: unknown) => ({ error }),
+      ),
+    };
+  }
+  let a: Analysis;
+  try {
+    try {
+      a = scanTable(plan, { badRows: rec.bad_rows, workDir });
+    } catch (e) {
+      if (!(e instanceof NotUtf8Error)) throw e;
+      early?.conversion.cancel();
+      await early?.result;
+      early = undefined;
+      text = await retranscode(text, e, workDir);
+      plan = planTable(text);
+      a = scanTable(plan, { badRows: rec.bad_rows, workDir });
+    }
+  } catch (e) {
+    early?.conversion.cancel();
+    await early?.result;
+    throw e;
+  }
   const fp = fingerprint(a.columns);
   // Fail fast on schema drift (re-checked atomically at commit).
-  const current = await readCatalogHead(name);
-  if (current && current.schema_fingerprint !== fp) throw schemaConflict(name, current, a.columns, fp);
+  const current = await currentP;
+  if (current && current.schema_fingerprint !== fp) {
+    early?.conversion.cancel();
+    await early?.result;
+    throw schemaConflict(name, current, a.columns, fp);
+  }
   mark('detect', t);
 
   t = Date.now();
-  const csvForDuck = prepareInput(a, workDir);
-  const parquet = path.join(workDir, 'data.parquet');
-  const rows = await csvToParquet({
-    input: csvForDuck.file,
-    output: parquet,
-    dialect: csvForDuck.dialect,
-    header: a.header,
-    columns: a.columns,
-  });
+  let rows: number | undefined;
+  let overlapped = false;
+  if (early && !a.needsCopy && sameColumns(a.columns, early.columns)) {
+    const r = await early.result;
+    if (r.rows !== undefined) {
+      fs.renameSync(path.join(workDir, 'early.parquet'), parquet);
+      rows = r.rows;
+      overlapped = true;
+    } else {
+      log.info('ingest: early conversion failed; converting again', { err: r.error });
+    }
+  } else if (early) {
+    early.conversion.cancel();
+    await early.result;
+  }
+  if (rows === undefined) {
+    const csvForDuck = prepareInput(a, workDir);
+    rows = await csvToParquet({
+      input: csvForDuck.file,
+      output: parquet,
+      dialect: csvForDuck.dialect,
+      header: a.header,
+      columns: a.columns,
+      maxRecordBytes: a.scanner.maxRecordBytes,
+    });
+  }
   if (rows !== a.scanner.records) {
     throw new LakehouseError(
       'internal',
@@ -216,6 +280,9 @@ async function run(
     );
   }
   mark('convert', t);
+  (a.report as Record<string, unknown>).conversion = overlapped
+    ? 'started while scanning, with the sample types (the full scan confirmed them)'
+    : 'after the scan';
 
   t = Date.now();
   const objectKey = keys.datasetObject(name, fp, rec.upload_id);

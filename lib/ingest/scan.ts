@@ -95,6 +95,8 @@ export class Scanner {
   crCount = 0;
   line: number;
   invalidUtf8At = -1;
+  /** Longest record seen, in bytes. */
+  maxRecordBytes = 0;
   nulAt = -1;
   stopped = false;
   /** Bytes consumed (absolute offset of the next unscanned record). */
@@ -110,6 +112,7 @@ export class Scanner {
   recEnd = 0;
 
   private masks: Int32Array = new Int32Array(0);
+  private empties: Float64Array = new Float64Array(0);
   private readonly special = new Uint8Array(256);
 
   constructor(opts: ScanOptions) {
@@ -128,6 +131,7 @@ export class Scanner {
   private initColumns(n: number): void {
     this.fields = n;
     this.masks = new Int32Array(n).fill(T_ALL);
+    this.empties = new Float64Array(n);
     this.columns = Array.from({ length: n }, () => ({ mask: T_ALL, nonEmpty: 0, empty: 0, counterExamples: [] }));
   }
 
@@ -142,6 +146,14 @@ export class Scanner {
     this.cellStart = s;
     this.cellEnd = e;
     this.cellFlags = f;
+  }
+
+  /** Fills the per-column counts (kept in typed arrays while scanning). */
+  finish(): void {
+    this.columns.forEach((c, j) => {
+      c.empty = this.empties[j] ?? 0;
+      c.nonEmpty = this.records - c.empty;
+    });
   }
 
   /** Decoded text of cell j of the current record. */
@@ -305,13 +317,19 @@ export class Scanner {
           }
           continue;
         }
-        // newline
-        const le = this.lineEnd(b, i, end, final);
-        if (le < 0) return recStart;
-        next = le;
+        // newline (LF inline: the common case)
+        if (c === LF) {
+          this.lfCount++;
+          next = i + 1;
+        } else {
+          const le = this.lineEnd(b, i, end, final);
+          if (le < 0) return recStart;
+          next = le;
+        }
         recordDone = true;
       }
       // a complete record in b[recStart, next)
+      if (next - recStart > this.maxRecordBytes) this.maxRecordBytes = next - recStart;
       this.nf = nf;
       this.recStart = recStart;
       this.recEnd = next;
@@ -390,18 +408,19 @@ export class Scanner {
     }
     this.records++;
     const masks = this.masks;
-    const cols = this.columns;
+    const empties = this.empties;
+    const starts = this.cellStart;
+    const ends = this.cellEnd;
     for (let j = 0; j < nf; j++) {
-      const s = this.cellStart[j]!;
-      const e = this.cellEnd[j]!;
-      const col = cols[j]!;
+      const s = starts[j]!;
+      const e = ends[j]!;
       if (e === s) {
-        col.empty++;
+        empties[j]!++;
         continue;
       }
-      col.nonEmpty++;
       const m = masks[j]!;
       if (m === 0) continue;
+      const col = this.columns[j]!;
       const got = this.cellFlags[j]! & 2 ? 0 : classify(b, s, e, m);
       if (got !== m) {
         const lost = m & ~got;
@@ -473,6 +492,7 @@ export function scanFile(file: string, start: number, end: number, opts: ScanOpt
   } finally {
     fs.closeSync(fd);
   }
+  scanner.finish();
   return { scanner, bytes: end - start };
 }
 
