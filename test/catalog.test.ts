@@ -88,6 +88,8 @@ describe('manifest codec', () => {
         NULL::BIGINT AS row_count, 3::BIGINT AS version,
         TIMESTAMP '2026-01-02 03:04:05.123456' AS created_at, TIMESTAMPTZ '2026-01-03 00:00:00+00' AS updated_at)
       TO '${file}' (FORMAT parquet)`);
+    const zstd = path.join(dir, 'm-zstd.parquet');
+    await con.run(`COPY (FROM '${file}') TO '${zstd}' (FORMAT parquet, COMPRESSION zstd)`);
     con.closeSync();
     inst.closeSync();
     const d = await decodeManifest(fs.readFileSync(file));
@@ -99,6 +101,7 @@ describe('manifest codec', () => {
       created_at: '2026-01-02T03:04:05.123Z',
       updated_at: '2026-01-03T00:00:00.000Z',
     });
+    expect(await decodeManifest(fs.readFileSync(zstd))).toEqual(d);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -269,6 +272,45 @@ describe('register and manifests (embedded S3, no conditional writes)', () => {
     const again = await loadCatalog();
     expect(again).toEqual(first);
     expect(first.manifests.length).toBeGreaterThan(2);
+  });
+});
+
+describe('orphan cleanup (gc)', () => {
+  beforeAll(async () => {
+    await freshBucket('gc');
+  });
+
+  it('lists (dry run) and then deletes only unreferenced data objects older than the grace period', async () => {
+    const { handler: gc } = await import('../functions/gc.js');
+    const kept = await putData('g', 'kept');
+    await reg({ name: 'g', schema: SCHEMA, objects: [kept] });
+    const replacedLater = await putData('g', 'old');
+    await reg({ name: 'g', schema: SCHEMA, objects: [replacedLater] }); // v2: 'kept' only in history
+    const orphan = await putData('g', 'orphan'); // written, never committed (a failed ingest)
+    const dry = (await gc({ dryRun: true, graceMs: 0 })) as { orphans: Array<{ key: string }>; deleted: number };
+    expect(dry.orphans.map((o) => o.key)).toEqual([orphan.key]);
+    expect(dry.deleted).toBe(0);
+    expect((await listAll(orphan.key)).objects).toHaveLength(1);
+    const young = (await gc({ dryRun: false, graceMs: 3_600_000 })) as { orphans: unknown[] };
+    expect(young.orphans).toHaveLength(0); // younger than the grace period: kept
+    const real = (await gc({ dryRun: false, graceMs: 0 })) as { deleted: number; snapshot: string };
+    expect(real.deleted).toBe(1);
+    expect(real.snapshot).toMatch(/^_catalog\/snapshots\//);
+    expect((await listAll(orphan.key)).objects).toHaveLength(0);
+    expect((await listAll(kept.key)).objects).toHaveLength(1); // referenced by version 1
+    expect((await listAll(replacedLater.key)).objects).toHaveLength(1);
+  });
+
+  it('never deletes under a dataset whose history it cannot read', async () => {
+    const { handler: gc } = await import('../functions/gc.js');
+    const a = await putData('h', 'a');
+    await reg({ name: 'h', schema: SCHEMA, objects: [a] });
+    await putObject(versionKey('h', 1), Buffer.from('PAR1 corrupt PAR1'));
+    const stray = await putData('h', 'stray');
+    const r = (await gc({ dryRun: false, graceMs: 0 })) as { skipped_datasets: Array<{ name: string }> };
+    expect(r.skipped_datasets.map((d) => d.name)).toEqual(['h']);
+    expect((await listAll(stray.key)).objects).toHaveLength(1);
+    expect((await listAll(a.key)).objects).toHaveLength(1);
   });
 });
 

@@ -1,24 +1,12 @@
 /**
- * Manifest codec: one manifest = one Parquet file with a single row, written with apache-arrow +
- * parquet-wasm (objects and schema as lists of structs). Anything that is not a readable manifest
- * (truncated, corrupt, a foreign Parquet file) is rejected with CorruptManifestError.
+ * Manifest codec: one manifest = one Parquet file with a single row (objects and schema as lists
+ * of structs, Snappy-compressed). Written with apache-arrow + parquet-wasm; read with hyparquet,
+ * which imports in ~25 ms and decodes a manifest in well under a millisecond — the sql function's
+ * cold start reads every dataset's manifest, so the read path must not pay apache-arrow's import
+ * and parquet-wasm's WebAssembly start-up (~270 ms measured). Anything that is not a readable
+ * manifest (truncated, corrupt, a foreign Parquet file) is rejected with CorruptManifestError.
  */
-import {
-  Bool,
-  Field,
-  Int32,
-  Int64,
-  List,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  Utf8,
-  makeVector,
-  tableFromIPC,
-  tableToIPC,
-  vectorFromArray,
-  type DataType,
-} from 'apache-arrow';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { StoredManifest, SchemaColumn, ObjectRef } from './manifest.js';
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -32,50 +20,49 @@ export class CorruptManifestError extends Error {
   }
 }
 
-type ParquetWasm = typeof import('parquet-wasm');
-let pq: ParquetWasm | undefined;
-async function parquet(): Promise<ParquetWasm> {
-  pq ??= await import('parquet-wasm');
-  return pq;
-}
-
-const schemaItem = new Struct([
-  new Field('name', new Utf8(), false),
-  new Field('type', new Utf8(), false),
-  new Field('nullable', new Bool(), false),
-]);
-const objectItem = new Struct([
-  new Field('key', new Utf8(), false),
-  new Field('size', new Int64(), false),
-  new Field('row_count', new Int64(), true),
-]);
-
-function col<T extends DataType>(type: T, value: unknown) {
-  return vectorFromArray([value] as never[], type);
-}
-
 export async function encodeManifest(m: StoredManifest): Promise<Uint8Array> {
-  const ts = (iso: string) => Date.parse(iso);
+  return encodeManifests([m]);
+}
+
+/** Many manifests, one row each (catalog snapshots). */
+export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Array> {
+  const [
+    { Bool, Field, Int32, Int64, List, Struct, Table, TimestampMillisecond, Utf8, makeVector, tableToIPC, vectorFromArray },
+    p,
+  ] = await Promise.all([import('apache-arrow'), import('parquet-wasm')]);
+  const schemaItem = new Struct([
+    new Field('name', new Utf8(), false),
+    new Field('type', new Utf8(), false),
+    new Field('nullable', new Bool(), false),
+  ]);
+  const objectItem = new Struct([
+    new Field('key', new Utf8(), false),
+    new Field('size', new Int64(), false),
+    new Field('row_count', new Int64(), true),
+  ]);
+  type Col = InstanceType<typeof Utf8> | InstanceType<typeof Int64> | InstanceType<typeof Int32> | InstanceType<typeof List>;
+  const col = (type: Col, pick: (m: StoredManifest) => unknown) => vectorFromArray(list.map(pick) as never[], type as never);
+  const ts = (pick: (m: StoredManifest) => string) =>
+    makeVector({ type: new TimestampMillisecond('UTC'), data: BigInt64Array.from(list.map((m) => BigInt(Date.parse(pick(m))))) } as never);
+  const big = (n: number | null) => (n === null ? null : BigInt(n));
   const table = new Table({
-    format_version: col(new Int32(), MANIFEST_FORMAT_VERSION),
-    dataset_id: col(new Utf8(), m.dataset_id),
-    name: col(new Utf8(), m.name),
-    schema_fingerprint: col(new Utf8(), m.schema_fingerprint),
-    schema: col(new List(new Field('item', schemaItem, false)), m.schema.map((c) => ({ ...c }))),
-    objects: col(
-      new List(new Field('item', objectItem, false)),
-      m.objects.map((o) => ({ key: o.key, size: BigInt(o.size), row_count: o.row_count === null ? null : BigInt(o.row_count) })),
+    format_version: col(new Int32(), () => MANIFEST_FORMAT_VERSION),
+    dataset_id: col(new Utf8(), (m) => m.dataset_id),
+    name: col(new Utf8(), (m) => m.name),
+    schema_fingerprint: col(new Utf8(), (m) => m.schema_fingerprint),
+    schema: col(new List(new Field('item', schemaItem, false)), (m) => m.schema.map((c) => ({ ...c }))),
+    objects: col(new List(new Field('item', objectItem, false)), (m) =>
+      m.objects.map((o) => ({ key: o.key, size: BigInt(o.size), row_count: big(o.row_count) })),
     ),
-    row_count: col(new Int64(), m.row_count === null ? null : BigInt(m.row_count)),
-    version: col(new Int64(), BigInt(m.version)),
-    created_at: makeVector({ type: new TimestampMillisecond('UTC'), data: new BigInt64Array([BigInt(ts(m.created_at))]) } as never),
-    updated_at: makeVector({ type: new TimestampMillisecond('UTC'), data: new BigInt64Array([BigInt(ts(m.updated_at))]) } as never),
-    commit_id: col(new Utf8(), m.commit_id),
-    mode: col(new Utf8(), m.mode),
+    row_count: col(new Int64(), (m) => big(m.row_count)),
+    version: col(new Int64(), (m) => BigInt(m.version)),
+    created_at: ts((m) => m.created_at),
+    updated_at: ts((m) => m.updated_at),
+    commit_id: col(new Utf8(), (m) => m.commit_id),
+    mode: col(new Utf8(), (m) => m.mode),
   });
-  const p = await parquet();
   const wasmTable = p.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  const props = new p.WriterPropertiesBuilder().setCompression(p.Compression.ZSTD).setCreatedBy('lakehouse catalog').build();
+  const props = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog').build();
   return p.writeParquet(wasmTable, props);
 }
 
@@ -104,33 +91,54 @@ function iso(v: unknown, what: string, key?: string): string {
 
 function rows(v: unknown, what: string, key?: string): Array<Record<string, unknown>> {
   if (v === null || v === undefined) throw new CorruptManifestError(`${what} is missing`, key);
-  const arr = (v as { toArray?: () => unknown[] }).toArray?.();
-  if (!Array.isArray(arr)) throw new CorruptManifestError(`${what} is not a list`, key);
-  return arr.map((x) => {
-    const j = (x as { toJSON?: () => Record<string, unknown> })?.toJSON?.();
-    if (!j || typeof j !== 'object') throw new CorruptManifestError(`${what} has a malformed entry`, key);
-    return j;
+  if (!Array.isArray(v)) throw new CorruptManifestError(`${what} is not a list`, key);
+  return v.map((x) => {
+    if (!x || typeof x !== 'object') throw new CorruptManifestError(`${what} has a malformed entry`, key);
+    return x as Record<string, unknown>;
   });
 }
 
 export async function decodeManifest(bytes: Uint8Array, key?: string): Promise<StoredManifest> {
+  const list = await decodeManifests(bytes, key, 1);
+  return list[0]!;
+}
+
+/** Every manifest row of a file; `expectRows` makes any other row count an error. */
+export async function decodeManifests(bytes: Uint8Array, key?: string, expectRows?: number): Promise<StoredManifest[]> {
   if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== 'PAR1') {
     throw new CorruptManifestError('not a Parquet file', key);
   }
-  const p = await parquet();
-  let table: Table;
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let rowsRead: Array<Record<string, unknown>>;
+  let names: Set<string>;
   try {
-    const wt = p.readParquet(bytes);
-    table = tableFromIPC(wt.intoIPCStream());
+    const meta = parquetMetadata(file);
+    if (expectRows !== undefined && Number(meta.num_rows) !== expectRows) {
+      throw new CorruptManifestError(`expected ${expectRows} row, found ${meta.num_rows}`, key);
+    }
+    names = new Set(meta.schema.slice(1).map((e) => e.name));
+    for (const required of ['dataset_id', 'name', 'schema_fingerprint', 'objects', 'version', 'created_at', 'updated_at']) {
+      if (!names.has(required)) throw new CorruptManifestError(`column ${required} is missing`, key);
+    }
+    try {
+      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true })) as Array<Record<string, unknown>>;
+    } catch (e) {
+      // hyparquet reads Snappy itself; other codecs (a manifest written with ZSTD, say) load on demand
+      if (!/compression codec/i.test(String((e as Error)?.message))) throw e;
+      const { compressors } = await import('hyparquet-compressors');
+      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true, compressors })) as Array<Record<string, unknown>>;
+    }
   } catch (e) {
+    if (e instanceof CorruptManifestError) throw e;
     throw new CorruptManifestError(`unreadable Parquet: ${(e as Error)?.message ?? e}`.slice(0, 300), key);
   }
-  if (table.numRows !== 1) throw new CorruptManifestError(`expected 1 row, found ${table.numRows}`, key);
-  const names = new Set(table.schema.fields.map((f) => f.name));
-  for (const required of ['dataset_id', 'name', 'schema_fingerprint', 'objects', 'version', 'created_at', 'updated_at']) {
-    if (!names.has(required)) throw new CorruptManifestError(`column ${required} is missing`, key);
+  if (expectRows !== undefined && rowsRead.length !== expectRows) {
+    throw new CorruptManifestError(`expected ${expectRows} row, found ${rowsRead.length}`, key);
   }
-  const row = table.get(0)!.toJSON() as Record<string, unknown>;
+  return rowsRead.map((row) => manifestFromRow(row, names, key));
+}
+
+function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?: string): StoredManifest {
   try {
     const objects: ObjectRef[] = rows(row.objects, 'objects', key).map((o) => ({
       key: str(o.key, 'objects.key', key),

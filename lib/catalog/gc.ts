@@ -5,7 +5,8 @@
  */
 import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
 import { decodeManifest } from './codec.js';
-import { listDatasetNames, listVersionKeys, mapLimit } from './store.js';
+import { listDatasetNames, listVersionKeys, loadCatalog, mapLimit } from './store.js';
+import { pruneSnapshots, writeSnapshot } from './snapshot.js';
 import { log } from '../log.js';
 
 export interface GcReport {
@@ -16,6 +17,8 @@ export interface GcReport {
   orphans: Array<{ key: string; size: number; last_modified: string }>;
   deleted: number;
   skipped_datasets: Array<{ name: string; reason: string }>;
+  snapshot?: string;
+  pruned_snapshots?: number;
 }
 
 export async function collectGarbage(opts: { dryRun: boolean; graceMs: number; now?: number }): Promise<GcReport> {
@@ -49,6 +52,14 @@ export async function collectGarbage(opts: { dryRun: boolean; graceMs: number; n
     orphans.push({ key, size: o.Size ?? 0, last_modified: new Date(modified).toISOString() });
   }
   if (!opts.dryRun && orphans.length) await deleteObjects(orphans.map((o) => o.key));
+  // a fresh, exact catalog snapshot for cold query engines; older ones pruned
+  let snapshot: string | undefined;
+  let prunedSnapshots = 0;
+  if (!opts.dryRun) {
+    const all = await loadCatalog(names);
+    snapshot = await writeSnapshot(all.manifests);
+    prunedSnapshots = await pruneSnapshots(3);
+  }
   const report: GcReport = {
     dry_run: opts.dryRun,
     grace_ms: opts.graceMs,
@@ -57,6 +68,7 @@ export async function collectGarbage(opts: { dryRun: boolean; graceMs: number; n
     orphans,
     deleted: opts.dryRun ? 0 : orphans.length,
     skipped_datasets: skipped,
+    ...(snapshot ? { snapshot, pruned_snapshots: prunedSnapshots } : {}),
   };
   log.info('gc', { dry_run: opts.dryRun, scanned: report.scanned, orphans: orphans.length, skipped: skipped.length });
   return report;

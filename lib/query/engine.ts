@@ -14,13 +14,14 @@ import { config } from '../config.js';
 import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import { log } from '../log.js';
 import { isValidName } from '../names.js';
-import { headKey, loadCatalog, readHead, CatalogCorruptError, mapLimit } from '../catalog/store.js';
+import { listDatasetNames, loadCatalog, readHead, versionKey, CatalogCorruptError, mapLimit, type LoadResult } from '../catalog/store.js';
+import { readLatestSnapshot, writeSnapshot } from '../catalog/snapshot.js';
+import { headObject } from '../storage/objects.js';
 import { normalizeType, type StoredManifest } from '../catalog/manifest.js';
 import { ObjectCache } from './cache.js';
 
 interface DatasetState {
   manifest: StoredManifest;
-  headKey: string;
   checkedAt: number;
   /** Version whose files the view currently reads (undefined: placeholder view). */
   realVersion: number | undefined;
@@ -50,7 +51,7 @@ export class Engine {
     const cache = new ObjectCache(cfg.cacheDir, () => config().cacheMaxBytes);
     const scratchDir = fs.mkdtempSync(path.join(path.dirname(cache.dir), 's-'));
     process.once('exit', () => fs.rmSync(scratchDir, { recursive: true, force: true }));
-    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadCatalog()]);
+    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadForEngine()]);
     const engine = new Engine(instance, cache, scratchDir);
     engine.setup = await instance.connect();
     await engine.lockDown();
@@ -58,7 +59,7 @@ export class Engine {
     for (const m of catalog.manifests) {
       try {
         await engine.setup.run(engine.placeholderSql(m));
-        engine.datasets.set(m.name, { manifest: m, headKey: '', checkedAt: Date.now(), realVersion: undefined });
+        engine.datasets.set(m.name, { manifest: m, checkedAt: Date.now(), realVersion: undefined });
       } catch (e) {
         log.error('query engine: view creation failed', { dataset: m.name, err: e });
       }
@@ -123,26 +124,26 @@ export class Engine {
   }
 
   /**
-   * Brings the named datasets up to their newest catalog version (one LIST each; a GET when it
-   * changed). Names that are not datasets are ignored; new datasets get a view.
+   * Brings the named datasets up to their newest catalog version. For a known dataset the check is
+   * one HEAD of the next version's key (versions are created in order, so if v+1 does not exist
+   * nothing newer does); only when it exists, or for a dataset not seen yet, is the head listed and
+   * read. Names that are not datasets are ignored. Returns whether any view changed.
    */
-  async refresh(names: string[]): Promise<void> {
+  async refresh(names: string[]): Promise<boolean> {
     const ttl = config().catalogTtlMs;
+    let changed = false;
     await mapLimit(
       names.filter((n) => isValidName(n)),
       16,
       async (name) => {
         const st = this.datasets.get(name);
         if (st && ttl > 0 && Date.now() - st.checkedAt < ttl) return;
-        const key = await headKey(name);
-        if (!key) return;
-        if (st && st.headKey === key) {
+        if (st && !(await headObject(versionKey(name, st.manifest.version + 1)))) {
           st.checkedAt = Date.now();
           return;
         }
         await this.exclusive(name, async () => {
           const cur = this.datasets.get(name);
-          if (cur && cur.headKey === key) return;
           let m: StoredManifest | undefined;
           try {
             m = await readHead(name);
@@ -155,25 +156,27 @@ export class Engine {
           }
           if (!m) return;
           if (cur && cur.manifest.version >= m.version) {
-            cur.headKey = key;
             cur.checkedAt = Date.now();
             return;
           }
           if (!cur || cur.manifest.schema_fingerprint !== m.schema_fingerprint || cur.realVersion === undefined) {
             await this.ddl(this.placeholderSql(m));
           }
-          this.datasets.set(name, { manifest: m, headKey: key, checkedAt: Date.now(), realVersion: undefined });
+          this.datasets.set(name, { manifest: m, checkedAt: Date.now(), realVersion: undefined });
+          changed = true;
         });
       },
     );
+    return changed;
   }
 
   /**
    * Fetches the objects of the named datasets (current versions) into the cache, pins them, and
    * points each view at exactly those files. Returns the pinned keys for release().
    */
-  async materialize(names: string[]): Promise<string[]> {
+  async materialize(names: string[]): Promise<{ pins: string[]; ddl: boolean }> {
     const pinned: string[] = [];
+    let ddl = false;
     const states = names.map((n) => this.datasets.get(n)).filter((s): s is DatasetState => !!s);
     const bytes = states.reduce((n, s) => n + s.manifest.objects.reduce((k, o) => k + o.size, 0), 0);
     try {
@@ -185,6 +188,7 @@ export class Engine {
           const files = await this.cache.acquire(keys, bytes);
           pinned.push(...keys);
           if (cur.realVersion === m.version) return;
+          ddl = true;
           if (files.length === 0) {
             await this.ddl(this.placeholderSql(m));
           } else {
@@ -200,7 +204,7 @@ export class Engine {
       this.cache.release(pinned);
       throw e;
     }
-    return pinned;
+    return { pins: pinned, ddl };
   }
 
   release(keys: string[]): void {
@@ -218,6 +222,33 @@ export class Engine {
   privatePaths(): string[] {
     return [this.cache.dir, this.scratchDir, path.dirname(this.cache.dir), config().tmpDir];
   }
+}
+
+/**
+ * The catalog as a cold engine needs it: the newest snapshot (one LIST + one GET) plus, read one by
+ * one, the datasets created since. Versions newer than the snapshot are picked up by the per-query
+ * probe. Without a snapshot, or when it missed datasets, the engine writes a fresh one for the next
+ * cold start (unique name: never overwrites).
+ */
+async function loadForEngine(): Promise<LoadResult> {
+  const [snap, names] = await Promise.all([
+    readLatestSnapshot().catch((e) => {
+      log.warn('query engine: snapshot not read', { err: e });
+      return undefined;
+    }),
+    listDatasetNames(),
+  ]);
+  const have = new Map((snap?.manifests ?? []).map((m) => [m.name, m]));
+  const missing = names.filter((n) => !have.has(n));
+  const rest = missing.length ? await loadCatalog(missing) : { manifests: [], errors: [] };
+  const manifests = [...names.filter((n) => have.has(n)).map((n) => have.get(n)!), ...rest.manifests];
+  if (!snap || rest.manifests.length > 0) {
+    writeSnapshot(manifests).then(
+      (key) => log.info('query engine: catalog snapshot written', { key, datasets: manifests.length }),
+      (e) => log.warn('query engine: snapshot not written', { err: e }),
+    );
+  }
+  return { manifests, errors: rest.errors };
 }
 
 let engine: Promise<Engine> | undefined;

@@ -15,7 +15,7 @@ import { presignGet, uploadFile } from '../storage/objects.js';
 import { keys } from '../storage/keys.js';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { getEngine, type Engine } from './engine.js';
-import { inspectSql, resolveTables, duckMessage, forbiddenStatement } from './sandbox.js';
+import { inspectSql, resolveTables, duckMessage, forbiddenStatement, type SqlShape } from './sandbox.js';
 import { csvExpr, csvHeader, jsonExpr } from './encode.js';
 
 export type Format = 'json' | 'csv' | 'ndjson' | 'arrow';
@@ -100,6 +100,23 @@ export function parseSqlRequest(body: unknown, accept?: string): SqlRequest {
   return { sql: b.sql, params, limit, format };
 }
 
+const INSPECTED = new Map<string, SqlShape>();
+const INSPECTED_MAX = 512;
+
+/** The sandbox inspection depends only on the text: cached per statement (LRU). */
+async function inspectCached(con: DuckDBConnection, sql: string, clean: (s: string) => string): Promise<SqlShape> {
+  const hit = INSPECTED.get(sql);
+  if (hit) {
+    INSPECTED.delete(sql);
+    INSPECTED.set(sql, hit);
+    return hit;
+  }
+  const shape = await inspectSql(con, sql, clean);
+  INSPECTED.set(sql, shape);
+  if (INSPECTED.size > INSPECTED_MAX) INSPECTED.delete(INSPECTED.keys().next().value!);
+  return shape;
+}
+
 /** Maps a DuckDB error to the API's error, with local paths and credentials scrubbed. */
 export function mapDuckError(e: unknown, clean: (s: string) => string, timedOut: boolean): LakehouseError {
   if (e instanceof LakehouseError) return e;
@@ -154,41 +171,44 @@ export async function runSql(req: SqlRequest): Promise<SqlResult> {
   }, cfg.sqlTimeoutMs);
   let pins: string[] = [];
   try {
-    const shape = await inspectSql(con, req.sql, clean);
-    const candidates = shape.tables
-      .filter((t) => !t.catalog && (!t.schema || t.schema.toLowerCase() === 'main'))
-      .map((t) => t.name.toLowerCase())
-      .filter((n) => !shape.ctes.has(n));
-    await engine.refresh([...new Set(candidates)]);
-    const needed = resolveTables(shape, (n) => engine.isDataset(n));
-    if (timedOut) throw timeoutError(`The query ran longer than ${cfg.sqlTimeoutMs} ms and was stopped.`);
-    pins = shape.schemaOnly ? [] : await engine.materialize(needed);
-
+    const shape = await inspectCached(con, req.sql, clean);
+    const candidates = [
+      ...new Set(
+        shape.tables
+          .filter((t) => !t.catalog && (!t.schema || t.schema.toLowerCase() === 'main'))
+          .map((t) => t.name.toLowerCase())
+          .filter((n) => !shape.ctes.has(n)),
+      ),
+    ];
     const userSql = req.sql.replace(/[\s;]+$/, '');
-    // Prepare the statement itself: binding errors surface here, and its type is checked.
-    const prepared = await con.prepare(userSql);
-    if (prepared.statementType !== StatementType.SELECT) {
-      throw forbiddenStatement('Only read-only queries are allowed.');
-    }
-    bindAll(prepared, req.params);
-    const columns = await resultColumns(con, prepared, userSql, req.params);
-    const aliases = columns.map((_, i) => sqlIdent(`c${i + 1}`)).join(', ');
-    const from = `FROM (\n${userSql}\n) AS __q(${aliases})`;
-    const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
-    const limit = req.limit;
-
-    let result: SqlResult;
-    if (req.format === 'arrow') {
-      result = await arrowResult(engine, con, `SELECT * ${from} LIMIT ${limit + 1}`, req, columns, queryId, started);
+    let result: SqlResult | undefined;
+    if (candidates.every((n) => engine.isDataset(n))) {
+      // Warm path: every dataset is known. The freshness probe (one HEAD each) runs while the
+      // query executes on the current version; if a newer version turns out to exist, the result
+      // is discarded and the query runs again on it — so the answer is never staler than the probe.
+      const needed = resolveTables(shape, (n) => engine.isDataset(n));
+      if (!shape.schemaOnly) pins = (await engine.materialize(needed)).pins;
+      const fresh = engine.refresh(candidates);
+      fresh.catch(() => undefined);
+      const attempt = await execute(engine, con, userSql, req, queryId, started).then(
+        (r) => ({ r }),
+        (error: unknown) => ({ error }),
+      );
+      if (!(await fresh)) {
+        if ('error' in attempt) throw attempt.error;
+        result = attempt.r;
+      } else {
+        engine.release(pins);
+        pins = [];
+      }
     } else {
-      let rowExpr: string;
-      if (req.format === 'json') rowExpr = `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type)).join(', ')})::VARCHAR`;
-      else if (req.format === 'ndjson')
-        rowExpr = `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type)}`).join(', ')})::VARCHAR`;
-      else rowExpr = `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type)).join(', ')})`;
-      const stmt = await con.prepare(`SELECT ${rowExpr} ${from} LIMIT ${limit + 1}`);
-      bindAll(stmt, req.params);
-      result = await textResult(stmt, req, columns, queryId, started);
+      await engine.refresh(candidates);
+    }
+    if (!result) {
+      const needed = resolveTables(shape, (n) => engine.isDataset(n));
+      if (timedOut) throw timeoutError(`The query ran longer than ${cfg.sqlTimeoutMs} ms and was stopped.`);
+      if (!shape.schemaOnly) pins = (await engine.materialize(needed)).pins;
+      result = await execute(engine, con, userSql, req, queryId, started);
     }
     log.info('sql', { query_id: queryId, format: req.format, ms: Date.now() - started, row_count: result.headers['x-lakehouse-row-count'] });
     return result;
@@ -199,6 +219,31 @@ export async function runSql(req: SqlRequest): Promise<SqlResult> {
     engine.release(pins);
     con.closeSync();
   }
+}
+
+/** Prepares and binds the statement (checking its type), then streams its rows in the format asked. */
+async function execute(engine: Engine, con: DuckDBConnection, userSql: string, req: SqlRequest, queryId: string, started: number): Promise<SqlResult> {
+  const prepared = await con.prepare(userSql);
+  if (prepared.statementType !== StatementType.SELECT) {
+    throw forbiddenStatement('Only read-only queries are allowed.');
+  }
+  bindAll(prepared, req.params);
+  const columns = await resultColumns(con, prepared, userSql, req.params);
+  const aliases = columns.map((_, i) => sqlIdent(`c${i + 1}`)).join(', ');
+  const from = `FROM (\n${userSql}\n) AS __q(${aliases})`;
+  const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
+  const limit = req.limit;
+  if (req.format === 'arrow') {
+    return arrowResult(engine, con, `SELECT * ${from} LIMIT ${limit + 1}`, req, columns, queryId, started);
+  }
+  let rowExpr: string;
+  if (req.format === 'json') rowExpr = `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type)).join(', ')})::VARCHAR`;
+  else if (req.format === 'ndjson')
+    rowExpr = `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type)}`).join(', ')})::VARCHAR`;
+  else rowExpr = `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type)).join(', ')})`;
+  const stmt = await con.prepare(`SELECT ${rowExpr} ${from} LIMIT ${limit + 1}`);
+  bindAll(stmt, req.params);
+  return textResult(stmt, req, columns, queryId, started);
 }
 
 /** Column names and types of the result; a LIMIT 0 run when parameters leave types open. */
