@@ -174,6 +174,15 @@ describe('results', () => {
     expect(t.schema.fields.map((f) => f.name)).toEqual(['id', 'first_name', 'city', 'hourly_rate', 'hire_date']);
     expect(Number(t.getChild('id')!.get(0))).toBe(json.json.rows[0][0]);
     expect(t.getChild('city')!.get(0)).toBe(json.json.rows[0][2]);
+    const none = await sql({ sql: 'SELECT id, label FROM small WHERE id < 0', format: 'arrow' });
+    expect(none.status).toBe(200);
+    const empty = tableFromIPC(none.body);
+    expect(empty.numRows).toBe(0);
+    expect(empty.schema.fields.map((f) => f.name)).toEqual(['id', 'label']);
+    const noneCsv = await sql({ sql: 'SELECT id, label FROM small WHERE id < 0', format: 'csv' });
+    expect(noneCsv.text).toBe('id,label\n');
+    const noneJson = await sql({ sql: 'SELECT id, label FROM small WHERE id < 0' });
+    expect(noneJson.json).toMatchObject({ rows: [], row_count: 0, truncated: false });
     const trunc = await sql({ sql: 'SELECT id FROM workers', format: 'arrow', limit: 3 });
     expect(tableFromIPC(trunc.body).numRows).toBe(3);
     expect(trunc.headers['x-lakehouse-truncated']).toBe('true');

@@ -25,6 +25,14 @@ export interface ConvertSpec {
 
 const MIN_LINE = 2 * 1024 * 1024;
 
+/** Creates the container's DuckDB instance ahead of need (e.g. while the upload downloads). */
+export function warmUp(): Promise<void> {
+  return db().then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 export function readCsvSql(spec: ConvertSpec): string {
   const ch = (c: number) => (c < 0 ? "''" : sqlString(String.fromCharCode(c)));
   const cols = spec.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');

@@ -21,7 +21,7 @@ import { commitObjects, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, openText, planTable, retranscode, sameColumns, scanTable, type Analysis } from './analyze.js';
 import { copyRanges, gunzip, ingestError, isGzip, writeCanonical, writeRejects } from './prepare.js';
-import { csvToParquet, startConversion, type Conversion } from './convert.js';
+import { csvToParquet, startConversion, warmUp, type Conversion } from './convert.js';
 import { acquireLease, finishIngest, type UploadRecord } from './status.js';
 
 export type IngestOutcome =
@@ -176,7 +176,9 @@ async function run(
 
   let t = Date.now();
   const raw = path.join(workDir, 'upload.bin');
+  const warming = warmUp(); // a cold container starts DuckDB while the bytes arrive
   await downloadToFile(key, raw);
+  await warming;
   mark('download', t);
 
   t = Date.now();

@@ -34,6 +34,10 @@ export class Engine {
   readonly startedAt = Date.now();
   coldStartMs = 0;
   private datasets = new Map<string, DatasetState>();
+  /** Bumped whenever a dataset's view is redefined (part of cache keys for its statements). */
+  private epochs = new Map<string, number>();
+  private pool: DuckDBConnection[] = [];
+  private statementCaches = new WeakMap<DuckDBConnection, Map<string, unknown>>();
   private locks = new Map<string, Promise<unknown>>();
   private setup!: DuckDBConnection;
   private ddlChain: Promise<unknown> = Promise.resolve();
@@ -85,8 +89,9 @@ export class Engine {
     }
   }
 
-  /** DDL on the setup connection, one statement at a time. */
-  private ddl(sql: string): Promise<void> {
+  /** DDL on the setup connection, one statement at a time; bumps the dataset's view epoch. */
+  private ddl(sql: string, dataset?: string): Promise<void> {
+    if (dataset) this.epochs.set(dataset, (this.epochs.get(dataset) ?? 0) + 1);
     const run = this.ddlChain.then(async () => {
       await this.setup.run(sql);
     });
@@ -96,6 +101,31 @@ export class Engine {
 
   connect(): Promise<DuckDBConnection> {
     return this.instance.connect();
+  }
+
+  /** A connection from the pool (connections and their prepared statements are reused). */
+  async lease(): Promise<DuckDBConnection> {
+    return this.pool.pop() ?? (await this.instance.connect());
+  }
+
+  giveBack(con: DuckDBConnection): void {
+    if (this.pool.length < 8) this.pool.push(con);
+    else con.closeSync();
+  }
+
+  /** A small LRU of values (prepared statements) tied to one connection. */
+  cacheFor<T>(con: DuckDBConnection): Map<string, T> {
+    let m = this.statementCaches.get(con);
+    if (!m) {
+      m = new Map();
+      this.statementCaches.set(con, m);
+    }
+    return m as Map<string, T>;
+  }
+
+  /** Identifies the current definition of the named datasets' views. */
+  viewEpochs(names: string[]): string {
+    return names.map((n) => `${n}@${this.epochs.get(n) ?? 0}`).join(',');
   }
 
   isDataset(name: string): boolean {
@@ -160,7 +190,7 @@ export class Engine {
             return;
           }
           if (!cur || cur.manifest.schema_fingerprint !== m.schema_fingerprint || cur.realVersion === undefined) {
-            await this.ddl(this.placeholderSql(m));
+            await this.ddl(this.placeholderSql(m), name);
           }
           this.datasets.set(name, { manifest: m, checkedAt: Date.now(), realVersion: undefined });
           changed = true;
@@ -190,11 +220,12 @@ export class Engine {
           if (cur.realVersion === m.version) return;
           ddl = true;
           if (files.length === 0) {
-            await this.ddl(this.placeholderSql(m));
+            await this.ddl(this.placeholderSql(m), m.name);
           } else {
             const cols = m.schema.map((c) => sqlIdent(c.name)).join(', ');
             await this.ddl(
               `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols} FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+              m.name,
             );
           }
           cur.realVersion = m.version;

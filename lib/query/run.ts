@@ -4,6 +4,7 @@
  * or the whole result spilled to results/<query_id>.<ext> with a presigned URL.
  */
 import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { StatementType, DuckDBTypeId, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
@@ -163,11 +164,12 @@ export async function runSql(req: SqlRequest): Promise<SqlResult> {
   const queryId = uuidv7();
   const engine = await getEngine();
   const clean = cleaner(engine);
-  const con = await engine.connect();
+  const con = await engine.lease();
   let timedOut = false;
+  let running = true;
   const timer = setTimeout(() => {
     timedOut = true;
-    con.interrupt();
+    if (running) con.interrupt();
   }, cfg.sqlTimeoutMs);
   let pins: string[] = [];
   try {
@@ -190,7 +192,7 @@ export async function runSql(req: SqlRequest): Promise<SqlResult> {
       if (!shape.schemaOnly) pins = (await engine.materialize(needed)).pins;
       const fresh = engine.refresh(candidates);
       fresh.catch(() => undefined);
-      const attempt = await execute(engine, con, userSql, req, queryId, started).then(
+      const attempt = await execute(engine, con, userSql, needed, req, queryId, started).then(
         (r) => ({ r }),
         (error: unknown) => ({ error }),
       );
@@ -208,42 +210,86 @@ export async function runSql(req: SqlRequest): Promise<SqlResult> {
       const needed = resolveTables(shape, (n) => engine.isDataset(n));
       if (timedOut) throw timeoutError(`The query ran longer than ${cfg.sqlTimeoutMs} ms and was stopped.`);
       if (!shape.schemaOnly) pins = (await engine.materialize(needed)).pins;
-      result = await execute(engine, con, userSql, req, queryId, started);
+      result = await execute(engine, con, userSql, needed, req, queryId, started);
     }
-    log.info('sql', { query_id: queryId, format: req.format, ms: Date.now() - started, row_count: result.headers['x-lakehouse-row-count'] });
+    log.debug('sql', { query_id: queryId, format: req.format, ms: Date.now() - started, row_count: result.headers['x-lakehouse-row-count'] });
     return result;
   } catch (e) {
     throw mapDuckError(e, clean, timedOut);
   } finally {
+    running = false;
     clearTimeout(timer);
     engine.release(pins);
-    con.closeSync();
+    engine.giveBack(con);
   }
 }
 
-/** Prepares and binds the statement (checking its type), then streams its rows in the format asked. */
-async function execute(engine: Engine, con: DuckDBConnection, userSql: string, req: SqlRequest, queryId: string, started: number): Promise<SqlResult> {
-  const prepared = await con.prepare(userSql);
-  if (prepared.statementType !== StatementType.SELECT) {
-    throw forbiddenStatement('Only read-only queries are allowed.');
-  }
-  bindAll(prepared, req.params);
-  const columns = await resultColumns(con, prepared, userSql, req.params);
-  const aliases = columns.map((_, i) => sqlIdent(`c${i + 1}`)).join(', ');
-  const from = `FROM (\n${userSql}\n) AS __q(${aliases})`;
-  const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
+interface Compiled {
+  stmt: DuckDBPreparedStatement;
+  columns: Column[];
+}
+
+function paramSignature(params: SqlRequest['params']): string {
+  if (params === undefined) return '';
+  const t = (v: DuckDBValue) => (v === null ? 'n' : typeof v === 'bigint' ? 'i' : typeof v === 'number' ? 'd' : typeof v === 'boolean' ? 'b' : 's');
+  return Array.isArray(params) ? params.map(t).join('') : Object.entries(params).map(([k, v]) => `${k}:${t(v)}`).join(',');
+}
+
+/**
+ * Prepares the statement (checking its type) and its row-encoding wrapper, then streams its rows
+ * in the format asked. The compiled wrapper is cached on the pooled connection, keyed by the text,
+ * the format, the limit, the parameter types and the definitions of the views it reads.
+ */
+async function execute(
+  engine: Engine,
+  con: DuckDBConnection,
+  userSql: string,
+  datasets: string[],
+  req: SqlRequest,
+  queryId: string,
+  started: number,
+): Promise<SqlResult> {
   const limit = req.limit;
+  const compile = async (): Promise<Compiled & { from: string }> => {
+    const prepared = await con.prepare(userSql);
+    if (prepared.statementType !== StatementType.SELECT) {
+      throw forbiddenStatement('Only read-only queries are allowed.');
+    }
+    bindAll(prepared, req.params);
+    const columns = await resultColumns(con, prepared, userSql, req.params);
+    prepared.destroySync();
+    const aliases = columns.map((_, i) => sqlIdent(`c${i + 1}`)).join(', ');
+    const from = `FROM (\n${userSql}\n) AS __q(${aliases})`;
+    const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
+    if (req.format === 'arrow') return { stmt: undefined as never, columns, from };
+    let rowExpr: string;
+    if (req.format === 'json') rowExpr = `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type)).join(', ')})::VARCHAR`;
+    else if (req.format === 'ndjson')
+      rowExpr = `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type)}`).join(', ')})::VARCHAR`;
+    else rowExpr = `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type)).join(', ')})`;
+    return { stmt: await con.prepare(`SELECT ${rowExpr} ${from} LIMIT ${limit + 1}`), columns, from };
+  };
   if (req.format === 'arrow') {
-    return arrowResult(engine, con, `SELECT * ${from} LIMIT ${limit + 1}`, req, columns, queryId, started);
+    const c = await compile();
+    return arrowResult(engine, con, `SELECT * ${c.from} LIMIT ${limit + 1}`, req, c.columns, queryId, started);
   }
-  let rowExpr: string;
-  if (req.format === 'json') rowExpr = `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type)).join(', ')})::VARCHAR`;
-  else if (req.format === 'ndjson')
-    rowExpr = `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type)}`).join(', ')})::VARCHAR`;
-  else rowExpr = `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type)).join(', ')})`;
-  const stmt = await con.prepare(`SELECT ${rowExpr} ${from} LIMIT ${limit + 1}`);
-  bindAll(stmt, req.params);
-  return textResult(stmt, req, columns, queryId, started);
+  const cache = engine.cacheFor<Compiled>(con);
+  const key = `${req.format}|${limit}|${engine.viewEpochs(datasets)}|${paramSignature(req.params)}|${userSql}`;
+  let compiled = cache.get(key);
+  if (compiled) {
+    cache.delete(key);
+    compiled.stmt.clearBindings();
+  } else {
+    compiled = await compile();
+  }
+  cache.set(key, compiled);
+  if (cache.size > 64) {
+    const oldest = cache.keys().next().value!;
+    cache.get(oldest)?.stmt.destroySync();
+    cache.delete(oldest);
+  }
+  bindAll(compiled.stmt, req.params);
+  return textResult(compiled.stmt, req, compiled.columns, queryId, started);
 }
 
 /** Column names and types of the result; a LIMIT 0 run when parameters leave types open. */
@@ -303,6 +349,7 @@ async function textResult(stmt: DuckDBPreparedStatement, req: SqlRequest, column
   const cfg = config();
   const engine = await getEngine();
   const cap = Math.max(1024, cfg.sqlMaxInlineBytes - 64 * 1024);
+  const t0 = Date.now();
   const res = await stmt.stream();
   const inline: string[] = [];
   let inlineBytes = 0;
@@ -352,13 +399,17 @@ async function textResult(stmt: DuckDBPreparedStatement, req: SqlRequest, column
     if (truncated) break;
   }
   let resultUrl: string | undefined;
+  const execMs = Date.now() - t0;
+  let uploadMs = 0;
   if (spill) {
     if (req.format === 'json') spill.write(`],"row_count":${total},"truncated":${truncated}}`);
     spill.close();
+    const t1 = Date.now();
     resultUrl = await publish(spill, req.format, queryId);
+    uploadMs = Date.now() - t1;
   }
   const elapsed = Date.now() - started;
-  const headers = metaHeaders(total, truncated, queryId, elapsed, resultUrl);
+  const headers = { ...metaHeaders(total, truncated, queryId, elapsed, resultUrl), 'server-timing': serverTiming(execMs, uploadMs) };
   if (req.format === 'json') {
     const body =
       `{"columns":${colsJson},"rows":[${inline.join(',')}],"row_count":${total},"truncated":${truncated},` +
@@ -374,6 +425,11 @@ async function textResult(stmt: DuckDBPreparedStatement, req: SqlRequest, column
   return { status: 200, raw: { body, contentType: CONTENT_TYPES[req.format] }, headers };
 }
 
+/**
+ * Arrow IPC: DuckDB writes the result to a Parquet file in the engine's scratch directory, which is
+ * turned into an Arrow IPC stream one row group at a time (bounded memory), straight into a spill
+ * file when it is too big to return inline.
+ */
 async function arrowResult(
   engine: Engine,
   con: DuckDBConnection,
@@ -385,42 +441,78 @@ async function arrowResult(
 ): Promise<SqlResult> {
   const cfg = config();
   const file = path.join(engine.scratchDir, `${queryId}.parquet`);
+  const ipcFile = path.join(engine.scratchDir, `${queryId}.arrow`);
   try {
-    const stmt = await con.prepare(`COPY (${selectSql}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION uncompressed)`);
+    const t0 = Date.now();
+    const stmt = await con.prepare(`COPY (${selectSql}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)`);
     bindAll(stmt, req.params);
-    const r = await stmt.run();
-    const written = Number(r.rowsChanged);
+    const written = Number((await stmt.run()).rowsChanged);
     const truncated = written > req.limit;
     const total = truncated ? req.limit : written;
-    const [{ readParquet }, arrow] = await Promise.all([import('parquet-wasm'), import('apache-arrow')]);
-    let table = arrow.tableFromIPC(readParquet(fs.readFileSync(file)).intoIPCStream());
-    if (truncated) table = table.slice(0, req.limit);
-    // restore the query's column names (the COPY used positional aliases)
-    const schema = new arrow.Schema(
-      table.schema.fields.map((f, i) => new arrow.Field(columns[i]?.name ?? f.name, f.type, f.nullable, f.metadata)),
-      table.schema.metadata,
-    );
-    const batches = table.batches.map((b) => new arrow.RecordBatch(schema, b.data));
-    const renamed = batches.length ? new arrow.Table(batches) : new arrow.Table(schema);
-    let ipc = Buffer.from(arrow.tableToIPC(renamed, 'stream'));
+    const [{ readParquet }, arrow, { parquetMetadata }] = await Promise.all([import('parquet-wasm'), import('apache-arrow'), import('hyparquet')]);
+    const bytes = fs.readFileSync(file);
+    const groups = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).row_groups.length;
     // binary bodies travel base64-encoded through API Gateway: keep under the cap after encoding
     const cap = Math.floor((cfg.sqlMaxInlineBytes * 3) / 4) - 64 * 1024;
+    let schema: InstanceType<typeof arrow.Schema> | undefined;
+    const rename = (s: InstanceType<typeof arrow.Schema>) =>
+      new arrow.Schema(s.fields.map((f, i) => new arrow.Field(columns[i]?.name ?? f.name, f.type, f.nullable, f.metadata)), s.metadata);
+    const writer = new arrow.RecordBatchStreamWriter();
+    const sink = fs.createWriteStream(ipcFile);
+    const piping = pipeline(writer.toNodeStream(), sink);
+    piping.catch(() => undefined);
+    const inline: Array<InstanceType<typeof arrow.RecordBatch>> = [];
+    let inlineFull = false;
+    let remaining = total;
+    for (let g = 0; g < groups && remaining > 0; g++) {
+      const t = arrow.tableFromIPC(readParquet(bytes, { rowGroups: [g] }).intoIPCStream());
+      schema ??= rename(t.schema);
+      for (const b of t.batches) {
+        if (remaining <= 0) break;
+        let batch = new arrow.RecordBatch(schema, b.data);
+        if (batch.numRows > remaining) batch = batch.slice(0, remaining);
+        remaining -= batch.numRows;
+        writer.write(batch);
+        if (!inlineFull) inline.push(batch);
+      }
+      // let the file stream drain what the writer serialised (memory stays one row group)
+      await new Promise((r) => setImmediate(r));
+      if (sink.bytesWritten + sink.writableLength > cap * 0.9) inlineFull = true;
+    }
+    if (!schema) schema = rename(arrow.tableFromIPC(readParquet(bytes).intoIPCStream()).schema);
+    if (total === 0) writer.reset(undefined, schema);
+    writer.finish();
+    await piping;
+    const ipcBytes = fs.statSync(ipcFile).size;
+    const exec = Date.now() - t0;
     let resultUrl: string | undefined;
-    if (ipc.length > cap) {
-      const spill = new Spill(engine.scratchDir, `${queryId}.arrow`);
-      spill.write(ipc);
-      spill.close();
+    let body: Buffer;
+    let upload = 0;
+    if (ipcBytes > cap) {
+      const t1 = Date.now();
+      const spill = { file: ipcFile } as Spill;
       resultUrl = await publish(spill, 'arrow', queryId);
-      const perRow = ipc.length / Math.max(1, renamed.numRows);
-      const fit = Math.max(0, Math.floor((cap * 0.9) / perRow));
-      ipc = Buffer.from(arrow.tableToIPC(renamed.slice(0, fit), 'stream'));
+      upload = Date.now() - t1;
+      // the first rows inline, as many as fit
+      const all = new arrow.Table(inline);
+      const perRow = ipcBytes / Math.max(1, total);
+      const fit = Math.min(all.numRows, Math.max(0, Math.floor((cap * 0.9) / perRow)));
+      body = Buffer.from(arrow.tableToIPC(all.slice(0, fit), 'stream'));
+    } else {
+      body = fs.readFileSync(ipcFile);
     }
     return {
       status: 200,
-      raw: { body: ipc, contentType: CONTENT_TYPES.arrow },
-      headers: metaHeaders(total, truncated, queryId, Date.now() - started, resultUrl),
+      raw: { body, contentType: CONTENT_TYPES.arrow },
+      headers: { ...metaHeaders(total, truncated, queryId, Date.now() - started, resultUrl), 'server-timing': serverTiming(exec, upload) },
     };
   } finally {
     fs.rmSync(file, { force: true });
+    fs.rmSync(ipcFile, { force: true });
   }
+}
+
+/** Server-Timing: time to build the result, and to upload it when it spilled. */
+function serverTiming(execMs: number, uploadMs: number): string {
+  return `exec;dur=${execMs}` + (uploadMs ? `, upload;dur=${uploadMs}` : '');
 }

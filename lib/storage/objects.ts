@@ -210,14 +210,14 @@ export async function downloadToFile(key: string, file: string): Promise<number>
   return (await fs.promises.stat(file)).size;
 }
 
-/** Uploads a local file (multipart above 16 MiB). */
+/** Uploads a local file (multipart above 8 MiB; at most 2 parts in memory). */
 export async function uploadFile(key: string, file: string, contentType: string): Promise<void> {
   validateKey(key);
   const up = new Upload({
     client: s3(),
-    params: { Bucket: bucket(), Key: key, Body: fs.createReadStream(file), ContentType: contentType },
-    partSize: 16 * 1024 * 1024,
-    queueSize: 4,
+    params: { Bucket: bucket(), Key: key, Body: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), ContentType: contentType },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 2,
   });
   try {
     await up.done();
