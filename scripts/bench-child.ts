@@ -50,15 +50,14 @@ async function main(): Promise<Record<string, unknown>> {
       const bytes = res.isBase64Encoded ? Buffer.from(res.body, 'base64').length : Buffer.byteLength(res.body);
       let resultUrl = res.headers['x-lakehouse-result-url'];
       if (!resultUrl && res.headers['content-type']?.startsWith('application/json')) resultUrl = JSON.parse(res.body).result_url;
-      let fullBytes: number | undefined;
-      if (resultUrl) fullBytes = (await (await fetch(resultUrl)).arrayBuffer()).byteLength;
+      // the spilled result is measured by the caller (fetching it here would count in this RSS)
       const timing = Object.fromEntries(
         (res.headers['server-timing'] ?? '').split(',').filter(Boolean).map((p) => {
           const [k, v] = p.trim().split(';dur=');
           return [k, Number(v)];
         }),
       );
-      return { ms, exec_ms: timing.exec, upload_ms: timing.upload ?? 0, status: res.statusCode, inline_bytes: bytes, full_bytes: fullBytes ?? bytes, rows: res.headers['x-lakehouse-row-count'] };
+      return { ms, exec_ms: timing.exec, upload_ms: timing.upload ?? 0, status: res.statusCode, inline_bytes: bytes, result_url: resultUrl, rows: res.headers['x-lakehouse-row-count'] };
     }
     case 'duckdb-convert': {
       const { createInstance } = await import('../lib/duckdb.js');

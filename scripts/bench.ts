@@ -198,12 +198,13 @@ async function main(): Promise<void> {
     results.select_all = {};
     for (const format of ['json', 'csv', 'ndjson', 'arrow']) {
       const r = await child(env, 'sql', JSON.stringify({ sql: 'SELECT * FROM workers', limit: rows, format }), JSON.stringify({ sql: 'SELECT count(*) FROM workers' }));
+      const full = r.result_url ? (await (await fetch(r.result_url)).arrayBuffer()).byteLength : r.inline_bytes;
       results.select_all[format] = {
+        full_bytes: full,
         ms: r1(r.ms),
         build_ms: r.exec_ms,
         spill_upload_ms: r.upload_ms,
         inline_bytes: r.inline_bytes,
-        full_bytes: r.full_bytes,
         peak_rss_mb: r.peak_rss_mb,
         status: r.status,
       };

@@ -9,6 +9,7 @@ import { loadCatalog, readHead } from '../lib/catalog/store.js';
 import { listAll, putObject } from '../lib/storage/objects.js';
 import { handler as ingest } from '../functions/ingest.js';
 import { s3Event, lambdaContext } from './helpers/lambda.js';
+import { parse as parseCsv } from 'csv-parse/sync';
 
 let bucket: string;
 beforeAll(async () => {
@@ -264,6 +265,49 @@ describe('ingest: failures leave the catalog unchanged', () => {
     const s = await getStatus('u1');
     expect(s.json.state).toBe('failed');
     expect(s.json.error.code).toBe('invalid_name');
+  });
+});
+
+describe('bad_rows: quarantine', () => {
+  it('sets aside exactly the rows that do not fit, verbatim with line numbers and reasons; loads the rest', async () => {
+    const csv =
+      'id,name,city\n' + // line 1
+      '1,Ann,Oslo\n' + // 2
+      '2,Bob,Rome,EXTRA\n' + // 3: too many fields
+      '3,"Cy, Jr.",Paris\n' + // 4
+      '4,Dee\n' + // 5: too few fields
+      '5,"Multi\nline",Lima\n' + // 6-7: one record over two lines
+      '6,Eve,"Kyiv"oops\n' + // 8: text after a closing quote
+      '7,Fay,Bern\n'; // 9
+    const r = await upload(csv, { name: 'quarantined', bad_rows: 'quarantine' });
+    expect(r.status.state).toBe('ready');
+    expect(r.status.row_count).toBe(4);
+    expect(r.status.rejected_rows).toBe(3);
+    expect(r.status.report.rejected_rows).toBe(3);
+    expect(r.status.rejects_url).toMatch(/_rejects\/.*\.csv\?/);
+    expect(r.status.rejects_key).toBeUndefined(); // internal
+    const rejects = parseCsv(await (await fetch(r.status.rejects_url)).text(), { columns: true }) as Array<Record<string, string>>;
+    expect(rejects).toEqual([
+      { line: '3', reason: 'too many fields: expected 3, found 4', record: '2,Bob,Rome,EXTRA' },
+      { line: '5', reason: 'too few fields: expected 3, found 2', record: '4,Dee' },
+      { line: '8', reason: 'broken quoting: text after a closing quote', record: '6,Eve,"Kyiv"oops' },
+    ]);
+    const got = await datasetRows('quarantined', 'id');
+    expect(got.columns.map((c) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'VARCHAR']);
+    expect(got.rows).toEqual([
+      ['1', 'Ann', 'Oslo'], // DuckDB's JSON rows carry BIGINT as text
+      ['3', 'Cy, Jr.', 'Paris'],
+      ['5', 'Multi\nline', 'Lima'],
+      ['7', 'Fay', 'Bern'],
+    ]);
+    // nothing dropped silently: loaded + rejected = every record of the file
+    expect(got.rows.length + rejects.length).toBe(7);
+  });
+
+  it('fail (the default) stays strict on the same file', async () => {
+    const r = await expectFailed('id,name\n1,a\n2,b,c\n', 'strict', 'ragged_row');
+    expect(r.status.error.line).toBe(3);
+    expect(r.status.rejects_url).toBeUndefined();
   });
 });
 

@@ -163,13 +163,11 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   const columns = naming.names.map((n, j) => ({ name: n, type: columnType(scanner.columns[j]!), nullable: true }));
 
   const newlineKinds = [scanner.lfCount, scanner.crlfCount, scanner.crCount].filter((n) => n > 0).length;
-  const needsCanonical = d.trim || newlineKinds > 1;
-  const needsCopy =
-    needsCanonical ||
-    !p.direct ||
-    scanner.bad.length > 0 ||
-    scanner.commentLines > 0 ||
-    (scanner.blankLines > 0 && detection.fields === 1);
+  // one-column tables with empty values: re-emit, so an empty value cannot read as a blank line
+  const oneColumnEmpties = detection.fields === 1 && (scanner.columns[0]?.empty ?? 0) > 0;
+  const needsCanonical =
+    d.trim || newlineKinds > 1 || (detection.header && scanner.headerFields !== detection.fields) || oneColumnEmpties;
+  const needsCopy = needsCanonical || !p.direct || scanner.bad.length > 0 || scanner.commentLines > 0 || scanner.blankLines > 0;
 
   const notes = [...detection.reasons, ...naming.notes];
   if (t.encoding !== 'utf-8') notes.push(`transcoded from ${t.encoding} to UTF-8`);

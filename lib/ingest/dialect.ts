@@ -105,23 +105,23 @@ export function scoreRecords(recs: SampleRecord[], d: Dialect): Score {
   const rows = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment));
   if (rows.length === 0) return { q: 0, p: 0, t: 0, modal: 0, records: 0 };
   const counts = new Map<number, number>();
-  let broken = 0;
   for (const r of rows) {
-    if (r.broken) broken++;
     const key = r.broken ? -1 : r.cells.length;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
+  // Pattern score, after CleverCSV, with each row-length pattern weighted by its share of the rows
+  // (CleverCSV divides by the number of patterns, which lets a few bad rows in a small sample
+  // outweigh the rows that agree). Broken-quoting records form a pattern that scores nothing.
   let p = 0;
   let modal = 0;
   let modalN = -1;
   for (const [len, n] of counts) {
-    if (len > 0) p += (n * (len - 1)) / len;
+    if (len > 0) p += ((n * (len - 1)) / len) * (n / rows.length);
     if (len > 0 && n > modalN) {
       modal = len;
       modalN = n;
     }
   }
-  p /= counts.size;
   let clean = 0;
   let total = 0;
   for (const r of rows) {
@@ -132,21 +132,34 @@ export function scoreRecords(recs: SampleRecord[], d: Dialect): Score {
     }
   }
   const t = total ? clean / total : 0;
-  // broken quoting is never a feature of the right dialect
-  const penalty = broken ? Math.max(0, 1 - (5 * broken) / rows.length) : 1;
-  return { q: p * t * penalty, p, t, modal, records: rows.length };
+  return { q: p * t, p, t, modal, records: rows.length };
 }
 
-export function candidateDialects(): Dialect[] {
+/**
+ * Candidates in order of preference (ties go to the earlier one). Delimiters that the sample shows
+ * padded with spaces (" ,", ", ") also get trimming variants, so padded files are scored as what
+ * they are rather than as cells full of spaces.
+ */
+export function candidateDialects(sample?: Buffer): Dialect[] {
   const out: Dialect[] = [];
+  const lines = sample ? Math.max(1, sample.reduce((n, c) => (c === 10 ? n + 1 : n), 0)) : 0;
   for (const delim of CANDIDATE_DELIMITERS) {
     const dc = delim.charCodeAt(0);
-    for (const q of QUOTES) {
-      const qc = q.charCodeAt(0);
-      out.push({ delimiter: dc, quote: qc, escape: qc, comment: -1, trim: false });
-      out.push({ delimiter: dc, quote: qc, escape: 92, comment: -1, trim: false });
+    let padded = 0;
+    if (sample) {
+      for (let i = 1; i < sample.length - 1; i++) {
+        if (sample[i] === dc && (sample[i - 1] === 32 || sample[i + 1] === 32)) padded++;
+      }
     }
-    out.push({ delimiter: dc, quote: -1, escape: -1, comment: -1, trim: false });
+    const trims = sample && padded >= lines ? [false, true] : [false];
+    for (const trim of trims) {
+      for (const q of QUOTES) {
+        const qc = q.charCodeAt(0);
+        out.push({ delimiter: dc, quote: qc, escape: qc, comment: -1, trim });
+        out.push({ delimiter: dc, quote: qc, escape: 92, comment: -1, trim });
+      }
+      out.push({ delimiter: dc, quote: -1, escape: -1, comment: -1, trim });
+    }
   }
   return out;
 }
@@ -191,7 +204,7 @@ export function detect(head: Buffer, headFinal: boolean, tail?: { buf: Buffer; o
   const small = head.length > SCORE_BYTES ? head.subarray(0, SCORE_BYTES) : head;
   const smallFinal = headFinal && small.length === head.length;
   let best: { d: Dialect; s: Score } | undefined;
-  for (const d of candidateDialects()) {
+  for (const d of candidateDialects(small)) {
     const s = scoreRecords(parseSample(small, d, smallFinal, SCORE_RECORDS), d);
     if (!best || s.q > best.s.q * 1.000001) best = { d, s };
   }
@@ -221,21 +234,7 @@ export function detect(head: Buffer, headFinal: boolean, tail?: { buf: Buffer; o
     }
   }
 
-  // Padding: spaces around most fields.
-  const body = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment) && r.cells.length === s.modal);
-  const cells = body.reduce((n, r) => n + r.cells.filter((c) => c.length > 0).length, 0);
-  const paddedCells = body.reduce((n, r) => n + r.padded, 0);
-  if (cells > 0 && paddedCells / cells > 0.3) {
-    const trimmed = { ...d, trim: true };
-    const recs2 = parseSample(head, trimmed, headFinal, HEAD_RECORDS);
-    const s2 = scoreRecords(recs2, trimmed);
-    if (s2.q >= s.q) {
-      d = trimmed;
-      recs = recs2;
-      s = s2;
-      reasons.push('fields are padded with spaces: trimmed');
-    }
-  }
+  if (d.trim) reasons.push('fields are padded with spaces: trimmed');
 
   const k = s.modal;
   const rows = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment));
@@ -257,6 +256,12 @@ export function detect(head: Buffer, headFinal: boolean, tail?: { buf: Buffer; o
     if (!prev.broken && prev.cells.length >= 2 && looksLikeHeader(prev) && !looksLikeHeader(rows[startIdx]!, rows.slice(startIdx + 1))) {
       headerIdx = startIdx - 1;
     }
+  }
+  // Preamble lines are short notes. A skipped line as wide as the table is data (a ragged row for the
+  // full pass to report), so then there is no preamble at all; nor beyond 50 lines.
+  if (headerIdx > 0 && (headerIdx > 50 || rows.slice(0, headerIdx).some((r) => r.cells.length >= k))) {
+    startIdx = 0;
+    headerIdx = 0;
   }
   const preambleRows = rows.slice(0, headerIdx);
   const tableRec = rows[headerIdx];

@@ -269,7 +269,7 @@ async function run(
       input: csvForDuck.file,
       output: parquet,
       dialect: csvForDuck.dialect,
-      header: a.header,
+      header: csvForDuck.header,
       columns: a.columns,
       maxRecordBytes: a.scanner.maxRecordBytes,
     });
@@ -328,9 +328,14 @@ async function run(
   };
 }
 
-/** The file and dialect DuckDB reads: the input itself when it is clean, else a prepared copy. */
-function prepareInput(a: Analysis, workDir: string): { file: string; dialect: Analysis['dialect'] } {
-  if (!a.needsCopy) return { file: a.file, dialect: a.dialect };
+/**
+ * The file DuckDB reads: the input itself when the table is the whole file in a shape DuckDB reads
+ * as is; else a copy without the skipped byte ranges (preamble, footer, comments, blank lines,
+ * quarantined rows); else (padded fields, mixed line endings, a header with another field count)
+ * a canonical re-emission of the records without the header line.
+ */
+export function prepareInput(a: Analysis, workDir: string): { file: string; dialect: Analysis['dialect']; header: boolean } {
+  if (!a.needsCopy) return { file: a.file, dialect: a.dialect, header: a.header };
   const out = path.join(workDir, 'table.csv');
   if (a.needsCanonical) {
     writeCanonical(a.file, out, a.start, a.end, {
@@ -339,9 +344,9 @@ function prepareInput(a: Analysis, workDir: string): { file: string; dialect: An
       fields: a.fields,
       firstLine: a.detection.tableLine,
     });
-    return { file: out, dialect: { delimiter: 44, quote: 34, escape: 34, comment: -1, trim: false } };
+    return { file: out, dialect: { delimiter: 44, quote: 34, escape: 34, comment: -1, trim: false }, header: false };
   }
   const exclude: Array<[number, number]> = [...a.scanner.skipped, ...a.scanner.bad.map((b) => [b.start, b.end] as [number, number])];
   copyRanges(a.file, out, a.start, a.end, exclude);
-  return { file: out, dialect: { ...a.dialect, comment: -1 } };
+  return { file: out, dialect: { ...a.dialect, comment: -1 }, header: a.header };
 }

@@ -135,8 +135,9 @@ export function csvCell(v: string): string {
 }
 
 /**
- * Re-emits the header and every good record of [start, end) as canonical CSV (comma, double
- * quotes, LF), cells decoded and trimmed as the dialect says. Returns the records written.
+ * Re-emits every good record of [start, end) as canonical CSV (comma, double quotes, LF), cells
+ * decoded and trimmed as the dialect says; the header record is left out (the columns are named
+ * by the caller). Returns the records written.
  */
 export function writeCanonical(
   input: string,
@@ -150,10 +151,13 @@ export function writeCanonical(
   let records = 0;
   const sink = {
     record(sc: Scanner, b: Buffer, isHeader: boolean) {
+      if (isHeader) return;
       const cells: string[] = [];
       for (let j = 0; j < sc.nf; j++) cells.push(csvCell(sc.cellText(b, j)));
-      w.write(Buffer.from(cells.join(',') + '\n', 'utf8'));
-      if (!isHeader) records++;
+      // a lone empty cell must not look like a blank line
+      const line = cells.length === 1 && cells[0] === '' ? '""' : cells.join(',');
+      w.write(Buffer.from(line + '\n', 'utf8'));
+      records++;
     },
   };
   try {

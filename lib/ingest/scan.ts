@@ -89,6 +89,11 @@ export class Scanner {
   commentLines = 0;
   /** Byte ranges not part of the table body (blank and comment lines). */
   skipped: Array<[number, number]> = [];
+  /**
+   * In a one-column table a blank line is an empty value, not noise — unless nothing follows it
+   * (trailing newlines). Blank lines are held here until the next record decides.
+   */
+  private pendingBlanks: Array<{ line: number; start: number; end: number }> = [];
   strayQuotes = 0;
   lfCount = 0;
   crlfCount = 0;
@@ -148,8 +153,35 @@ export class Scanner {
     this.cellFlags = f;
   }
 
+  /** Blank lines followed by a record were empty values of a one-column table. */
+  private flushBlanks(b: Buffer): void {
+    const saved = { nf: this.nf, s: this.cellStart[0]!, e: this.cellEnd[0]!, f: this.cellFlags[0]!, line: this.recLine };
+    for (const p of this.pendingBlanks) {
+      this.records++;
+      this.empties[0]!++;
+      this.nf = 1;
+      this.cellStart[0] = 0;
+      this.cellEnd[0] = 0;
+      this.cellFlags[0] = 0;
+      this.recLine = p.line;
+      this.opts.sink?.record?.(this, b, false);
+    }
+    this.pendingBlanks = [];
+    this.nf = saved.nf;
+    this.cellStart[0] = saved.s;
+    this.cellEnd[0] = saved.e;
+    this.cellFlags[0] = saved.f;
+    this.recLine = saved.line;
+  }
+
   /** Fills the per-column counts (kept in typed arrays while scanning). */
   finish(): void {
+    // blank lines at the very end are trailing newlines, not values
+    for (const p of this.pendingBlanks) {
+      this.blankLines++;
+      this.skipped.push([p.start, p.end]);
+    }
+    this.pendingBlanks = [];
     this.columns.forEach((c, j) => {
       c.empty = this.empties[j] ?? 0;
       c.nonEmpty = this.records - c.empty;
@@ -378,10 +410,15 @@ export class Scanner {
     }
     // blank line
     if (nf === 1 && this.cellFlags[0] === 0 && this.cellEnd[0] === this.cellStart[0]) {
+      if (this.fields === 1 && !this.headerPending) {
+        this.pendingBlanks.push({ line: this.recLine, start: base + this.recStart, end: base + this.recEnd });
+        return;
+      }
       this.blankLines++;
       this.skipped.push([base + this.recStart, base + this.recEnd]);
       return;
     }
+    if (this.pendingBlanks.length) this.flushBlanks(b);
     if (this.headerPending) {
       this.headerPending = false;
       this.headerFields = nf;
