@@ -148,6 +148,17 @@ export function variants(base: Table, seed = 1): Variant[] {
     const lines = [t.header.join(','), ...t.rows.map((r) => r.map((c) => (c.includes(',') ? `"${c.replace(/"/g, '""')}"` : c)).join(','))];
     v('stray_quote', join(lines), t);
   }
+  {
+    // one stray double quote at the start of an unquoted field, never closed (a hand edit)
+    const cols = textColumns(base);
+    const t = { ...base, rows: base.rows.map((r) => [...r]) };
+    const i = Math.floor(t.rows.length / 3);
+    const j = cols[0] ?? 1;
+    const c = t.rows[i]![j]!.replace(/[",\r\n]/g, ' ');
+    t.rows[i]![j] = '"' + (c || 'x');
+    const lines = [t.header.join(','), ...t.rows.map((r, k) => (k === i ? r.join(',') : r.map((x) => (/[",\r\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x)).join(',')))];
+    v('stray_quote_open', join(lines), t);
+  }
   v('backslash_escape', join(render(base, { escape: 'backslash' })));
   v('single_quote', join(render(base, { quote: "'" })));
   v('padded', join(render(simple(base), { pad: true })), simple(base));

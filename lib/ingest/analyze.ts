@@ -166,7 +166,11 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   // one-column tables with empty values: re-emit, so an empty value cannot read as a blank line
   const oneColumnEmpties = detection.fields === 1 && (scanner.columns[0]?.empty ?? 0) > 0;
   const needsCanonical =
-    d.trim || newlineKinds > 1 || (detection.header && scanner.headerFields !== detection.fields) || oneColumnEmpties;
+    d.trim ||
+    newlineKinds > 1 ||
+    (detection.header && scanner.headerFields !== detection.fields) ||
+    oneColumnEmpties ||
+    scanner.recoveredQuotes > 0;
   const needsCopy = needsCanonical || !p.direct || scanner.bad.length > 0 || scanner.commentLines > 0 || scanner.blankLines > 0;
 
   const notes = [...detection.reasons, ...naming.notes];
@@ -174,6 +178,7 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   if (scanner.blankLines) notes.push(`${scanner.blankLines} blank line(s) skipped`);
   if (scanner.commentLines) notes.push(`${scanner.commentLines} comment line(s) skipped`);
   if (newlineKinds > 1) notes.push('mixed line endings');
+  if (scanner.recoveredQuotes) notes.push(`${scanner.recoveredQuotes} stray opening quote(s) never closed: read as text`);
   const lineEnding = newlineKinds > 1 ? 'mixed' : scanner.crlfCount ? 'CRLF' : scanner.crCount ? 'CR' : 'LF';
   const skippedText = (from: number, to: number, max = 5) =>
     from < to

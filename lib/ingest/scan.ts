@@ -102,6 +102,8 @@ export class Scanner {
   invalidUtf8At = -1;
   /** Longest record seen, in bytes. */
   maxRecordBytes = 0;
+  /** Opening quotes that never closed properly across line ends, read as text. */
+  recoveredQuotes = 0;
   nulAt = -1;
   stopped = false;
   /** Bytes consumed (absolute offset of the next unscanned record). */
@@ -246,14 +248,15 @@ export class Scanner {
         if (nf >= this.cellStart.length) this.growCells();
         let fs0 = i;
         if (trim) while (fs0 < end && (b[fs0] === SPACE || (b[fs0] === TAB && delim !== TAB))) fs0++;
-        let cs: number;
-        let ce: number;
+        let cs = fs0;
+        let ce = fs0;
         let flags = 0;
+        let quoted = false;
         if (quote >= 0 && fs0 < end && b[fs0] === quote) {
           // quoted field
-          flags = 1;
-          cs = fs0 + 1;
-          let j = cs;
+          let qflags = 1;
+          let qnl = 0;
+          let j = fs0 + 1;
           let closed = -1;
           while (j < end) {
             const c = b[j]!;
@@ -265,7 +268,7 @@ export class Scanner {
                   break;
                 }
                 if (b[j + 1] === quote) {
-                  flags |= 2;
+                  qflags |= 2;
                   j += 2;
                   continue;
                 }
@@ -274,38 +277,49 @@ export class Scanner {
               break;
             }
             if (c === esc && esc >= 0) {
-              flags |= 2;
+              qflags |= 2;
               j += 2;
               continue;
             }
-            if (c === LF) newlines++;
-            else if (c === CR && b[j + 1] !== LF) newlines++;
+            if (c === LF) qnl++;
+            else if (c === CR && b[j + 1] !== LF) qnl++;
             j++;
           }
+          let broken = '';
+          let qend: number;
+          let after: number;
           if (closed < 0) {
-            if (!final) {
-              if (end - recStart > MAX_RECORD_BYTES) {
-                badQuote = 'unterminated quoted field';
-              } else return recStart;
-            }
-            // unterminated quote at EOF: the record runs to the end of the file
-            badQuote = 'unterminated quoted field';
-            ce = end;
-            i = end;
+            if (!final && end - recStart <= MAX_RECORD_BYTES) return recStart;
+            broken = 'unterminated quoted field';
+            qend = end;
+            after = end;
           } else {
-            ce = closed;
-            i = closed + 1;
+            qend = closed;
             // after the closing quote: optional spaces (trim), then delimiter / newline / EOF
-            let k = i;
+            let k = closed + 1;
             if (trim) while (k < end && (b[k] === SPACE || (b[k] === TAB && delim !== TAB))) k++;
             if (k < end && b[k] !== delim && b[k] !== LF && b[k] !== CR) {
-              badQuote = 'text after a closing quote';
+              broken = 'text after a closing quote';
               // resync: treat the rest of the field as unquoted
               while (k < end && b[k] !== delim && b[k] !== LF && b[k] !== CR) k++;
             }
-            i = k;
+            after = k;
           }
-        } else {
+          if (broken && qnl > 0) {
+            // A "quoted field" that runs over line ends and never closes properly is a stray quote
+            // opening an ordinary value (a hand edit): read the quote as text, field ends at the line.
+            this.recoveredQuotes++;
+          } else {
+            quoted = true;
+            flags = qflags;
+            cs = fs0 + 1;
+            ce = qend;
+            i = after;
+            newlines += qnl;
+            if (broken) badQuote = broken;
+          }
+        }
+        if (!quoted) {
           // unquoted field
           let j = fs0;
           for (;;) {
