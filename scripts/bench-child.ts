@@ -32,6 +32,18 @@ async function main(): Promise<Record<string, unknown>> {
       const st = await readStatus(id);
       return { ms: performance.now() - t, result: out.results[0], timings: st?.timings_ms, report_conversion: (st?.report as { conversion?: string })?.conversion };
     }
+    case 'ingest-warm': {
+      // the same container ingesting a second upload: JIT and DuckDB already warm
+      const { handler } = await import('../functions/ingest.js');
+      const { s3Event, lambdaContext } = await import('../test/helpers/lambda.js');
+      const { readStatus } = await import('../lib/ingest/status.js');
+      const [first, second, size] = args;
+      await handler(s3Event(process.env.LAKEHOUSE_BUCKET!, first!, Number(size)), lambdaContext());
+      const t = performance.now();
+      const out = (await handler(s3Event(process.env.LAKEHOUSE_BUCKET!, second!, Number(size)), lambdaContext())) as { results: unknown[] };
+      const st = await readStatus(path.basename(second!).replace(/\.csv(\.gz)?$/, ''));
+      return { ms: performance.now() - t, result: out.results[0], timings: st?.timings_ms };
+    }
     case 'sql': {
       const { handler } = await import('../functions/sql.js');
       const { httpEvent, lambdaContext } = await import('../test/helpers/lambda.js');
@@ -58,6 +70,27 @@ async function main(): Promise<Record<string, unknown>> {
         }),
       );
       return { ms, exec_ms: timing.exec, upload_ms: timing.upload ?? 0, status: res.statusCode, inline_bytes: bytes, result_url: resultUrl, rows: res.headers['x-lakehouse-row-count'] };
+    }
+    case 'sql-loop': {
+      // server-side latency of warm queries, in-process (no HTTP): the engine's own overhead
+      const { handler } = await import('../functions/sql.js');
+      const { httpEvent, lambdaContext } = await import('../test/helpers/lambda.js');
+      const queries = JSON.parse(args[0]!) as Record<string, string>;
+      const runs = Number(args[1] ?? 30);
+      const out: Record<string, { p50: number; p95: number }> = {};
+      for (const [label, sql] of Object.entries(queries)) {
+        const call = () => handler(httpEvent({ method: 'POST', path: '/sql', body: { sql } }) as never, lambdaContext() as never);
+        for (let i = 0; i < 3; i++) await call();
+        const v: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const t = performance.now();
+          await call();
+          v.push(performance.now() - t);
+        }
+        v.sort((a, b) => a - b);
+        out[label] = { p50: v[Math.floor(v.length / 2)]!, p95: v[Math.floor(v.length * 0.95)]! };
+      }
+      return { queries: out };
     }
     case 'duckdb-convert': {
       const { createInstance } = await import('../lib/duckdb.js');

@@ -15,7 +15,8 @@ const ROLES = ['welder', 'electrician', 'plumber', 'carpenter', 'forklift operat
 const STATES = ['IL', 'CA', 'TX', 'NY', 'FL', 'OH', 'PA', 'MI', 'GA', 'NC', 'WA', 'AZ', 'IN', 'WI', 'MN', 'CO', 'MO', 'TN', 'OR', 'NV'];
 const CITIES = ['Chicago', 'Springfield', 'Peoria', 'Austin', 'Dallas', 'Houston', 'Columbus', 'Portland', 'Denver', 'Phoenix', 'Reno', 'Atlanta', 'Raleigh', 'Seattle', 'Detroit', 'Madison', 'Nashville', 'St. Louis', 'Washington, D.C.', 'Winston-Salem, NC', 'Miami', 'Albany', 'Toledo', 'Tucson'];
 
-function mulberry32(seed: number) {
+/** A small seeded PRNG (deterministic corpora). */
+export function mulberry32(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

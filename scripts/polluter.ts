@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { generateWorkers } from './gen-workers.js';
+import { generateWorkers, mulberry32 } from './gen-workers.js';
 
 export interface Table {
   name: string;
@@ -31,17 +31,6 @@ export interface Variant {
   dialectOnly: boolean;
   /** 1-based physical lines of the rows that do not fit (inconsistent-row variants). */
   inconsistentLines: number[];
-}
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function baseTables(rows: number): Promise<Table[]> {
@@ -116,6 +105,20 @@ function textColumns(t: Table): number[] {
   return t.header.map((_, j) => j).filter((j) => t.rows.every((r) => !/^[+-]?\d+(\.\d+)?$/.test(r[j]!) && r[j] !== 'true' && r[j] !== 'false'));
 }
 
+/** A copy of the table with a '"' put inside ~2% of the text cells that do not match `unsafe`. */
+function withStrayQuotes(base: Table, rnd: () => number, unsafe: RegExp): Table {
+  const cols = textColumns(base);
+  const t = { ...base, rows: base.rows.map((r) => [...r]) };
+  for (const r of t.rows) {
+    if (rnd() < 0.02 && cols.length) {
+      const j = cols[Math.floor(rnd() * cols.length)]!;
+      const c = r[j]!;
+      if (c.length >= 2 && !unsafe.test(c)) r[j] = c.slice(0, 1) + '"' + c.slice(1);
+    }
+  }
+  return t;
+}
+
 export function variants(base: Table, seed = 1): Variant[] {
   const rnd = mulberry32(seed);
   const out: Variant[] = [];
@@ -136,15 +139,7 @@ export function variants(base: Table, seed = 1): Variant[] {
   }
   {
     // a stray double quote inside ~2% of unquoted text cells
-    const cols = textColumns(base);
-    const t = { ...base, rows: base.rows.map((r) => [...r]) };
-    for (const r of t.rows) {
-      if (rnd() < 0.02 && cols.length) {
-        const j = cols[Math.floor(rnd() * cols.length)]!;
-        const c = r[j]!;
-        if (c.length >= 2 && !/[",\r\n']/.test(c)) r[j] = c.slice(0, 1) + '"' + c.slice(1);
-      }
-    }
+    const t = withStrayQuotes(base, rnd, /[",\r\n']/);
     const lines = [t.header.join(','), ...t.rows.map((r) => r.map((c) => (c.includes(',') ? `"${c.replace(/"/g, '""')}"` : c)).join(','))];
     v('stray_quote', join(lines), t);
   }
@@ -201,15 +196,7 @@ export function variants(base: Table, seed = 1): Variant[] {
   // combinations
   v('combo_preamble_semicolon_crlf', join(['Sales export;;', 'as of 2026-11-01', ...render(base, { delimiter: ';' })], '\r\n'));
   {
-    const cols = textColumns(base);
-    const t = { ...base, rows: base.rows.map((r) => [...r]) };
-    for (const r of t.rows) {
-      if (rnd() < 0.02 && cols.length) {
-        const j = cols[Math.floor(rnd() * cols.length)]!;
-        const c = r[j]!;
-        if (c.length >= 2 && !/["\t\r\n']/.test(c)) r[j] = c.slice(0, 1) + '"' + c.slice(1);
-      }
-    }
+    const t = withStrayQuotes(base, rnd, /["\t\r\n']/);
     const lines = [t.header.join('\t'), ...t.rows.map((r) => r.join('\t'))];
     v('combo_stray_quote_tab', join(lines), t);
   }

@@ -20,6 +20,14 @@ export class CorruptManifestError extends Error {
   }
 }
 
+/** Loads the writer's modules ahead of need (ingest does it while the upload downloads). */
+export function warmEncoder(): Promise<void> {
+  return Promise.all([import('apache-arrow'), import('parquet-wasm')]).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
 export async function encodeManifest(m: StoredManifest): Promise<Uint8Array> {
   return encodeManifests([m]);
 }

@@ -17,6 +17,7 @@ import { downloadToFile, headObject, uploadFile, type Head } from '../storage/ob
 import { keys, parseUploadKey } from '../storage/keys.js';
 import type { ObjectEvent } from '../storage/events.js';
 import { fingerprint, publicManifest } from '../catalog/manifest.js';
+import { warmEncoder } from '../catalog/codec.js';
 import { commitObjects, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, openText, planTable, retranscode, sameColumns, scanTable, type Analysis } from './analyze.js';
@@ -176,7 +177,7 @@ async function run(
 
   let t = Date.now();
   const raw = path.join(workDir, 'upload.bin');
-  const warming = warmUp(); // a cold container starts DuckDB while the bytes arrive
+  const warming = Promise.all([warmUp(), warmEncoder()]); // a cold container starts DuckDB (and the manifest writer) while the bytes arrive
   await downloadToFile(key, raw);
   await warming;
   mark('download', t);

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LakehouseError } from '../errors.js';
-import { Scanner, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
+import { scanFile, type Scanner, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
 
 export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {
   return new LakehouseError(code, message, 422, details);
@@ -149,44 +149,22 @@ export function writeCanonical(
   const outFd = fs.openSync(output, 'w');
   const w = new BufferedWriter(outFd);
   let records = 0;
-  const sink = {
-    record(sc: Scanner, b: Buffer, isHeader: boolean) {
-      if (isHeader) return;
-      const cells: string[] = [];
-      for (let j = 0; j < sc.nf; j++) cells.push(csvCell(sc.cellText(b, j)));
-      // a lone empty cell must not look like a blank line
-      const line = cells.length === 1 && cells[0] === '' ? '""' : cells.join(',');
-      w.write(Buffer.from(line + '\n', 'utf8'));
-      records++;
-    },
-  };
   try {
-    const fd = fs.openSync(input, 'r');
-    const scanner = new Scanner({ ...opts, keepGoing: true, sink });
-    try {
-      let buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-      let filled = 0;
-      let base = start;
-      let readPos = start;
-      for (;;) {
-        if (filled === buf.length) {
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, filled);
-          buf = bigger;
-        }
-        const n = fs.readSync(fd, buf, filled, Math.min(buf.length - filled, end - readPos), readPos);
-        filled += n;
-        readPos += n;
-        const final = readPos >= end || n === 0;
-        const consumed = scanner.scan(buf, 0, filled, base, final);
-        if (final) break;
-        buf.copy(buf, 0, consumed, filled);
-        filled -= consumed;
-        base += consumed;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
+    scanFile(input, start, end, {
+      ...opts,
+      keepGoing: true,
+      sink: {
+        record(sc: Scanner, b: Buffer, isHeader: boolean) {
+          if (isHeader) return;
+          const cells: string[] = [];
+          for (let j = 0; j < sc.nf; j++) cells.push(csvCell(sc.cellText(b, j)));
+          // a lone empty cell must not look like a blank line
+          const line = cells.length === 1 && cells[0] === '' ? '""' : cells.join(',');
+          w.write(Buffer.from(line + '\n', 'utf8'));
+          records++;
+        },
+      },
+    });
     w.flush();
   } finally {
     fs.closeSync(outFd);
