@@ -85,18 +85,21 @@ export function columnReport(name: string, stats: ColumnStats, renamedFrom?: str
   let reason: string;
   if (stats.nonEmpty === 0) reason = 'no non-empty values: VARCHAR keeps empty cells as empty strings';
   else if (type === 'VARCHAR') {
-    const first = rejected[0];
     const lead = rejected.find((r) => r.reason === 'leading zero');
-    const r = lead ?? first;
-    reason = r
-      ? `value ${JSON.stringify(r.value)} on line ${r.line} is not ${r.type} (${r.reason}), and no narrower type fits every value`
-      : 'text values';
+    // the type that held out longest is the one the reader most likely expected
+    const latest = rejected.reduce<(typeof rejected)[number] | undefined>((a, r) => (!a || r.line > a.line ? r : a), undefined);
+    if (lead) reason = `value ${JSON.stringify(lead.value)} on line ${lead.line} has a leading zero: the column stays text so nothing changes`;
+    else if (latest && rejected.every((r) => r.line === latest.line && r.value === latest.value)) {
+      reason = `text values (e.g. ${JSON.stringify(latest.value)} on line ${latest.line})`;
+    } else if (latest) {
+      reason = `value ${JSON.stringify(latest.value)} on line ${latest.line} is not ${latest.type} (${latest.reason}): the column stays text`;
+    } else reason = 'text values';
   } else {
     reason = `all ${stats.nonEmpty} non-empty values are ${type}`;
-    if (rejected.length) {
-      const r = rejected[rejected.length - 1]!;
-      reason += `; not ${r.type}: ${JSON.stringify(r.value)} on line ${r.line} (${r.reason})`;
-    }
+    // say why not the narrower type of the same family (BIGINT for DOUBLE, DATE for TIMESTAMP)
+    const narrower = type === 'DOUBLE' ? 'BIGINT' : type === 'TIMESTAMP' ? 'DATE' : undefined;
+    const r = rejected.find((x) => x.type === narrower);
+    if (r) reason += `; not ${r.type}: ${JSON.stringify(r.value)} on line ${r.line} (${r.reason})`;
   }
   return {
     name,
