@@ -17,7 +17,6 @@ export interface SampleRecord {
   cells: string[];
   masks: number[];
   quoted: boolean[];
-  padded: number; // cells with surrounding spaces (unquoted)
   line: number;
   start: number;
   end: number;
@@ -39,21 +38,17 @@ export function parseSample(buf: Buffer, dialect: Dialect, final: boolean, maxRe
         const cells: string[] = [];
         const masks: number[] = [];
         const quoted: boolean[] = [];
-        let padded = 0;
         for (let j = 0; j < sc.nf; j++) {
           const s = sc.cellStart[j]!;
           const e = sc.cellEnd[j]!;
-          const q = (sc.cellFlags[j]! & 1) === 1;
           cells.push(sc.cellText(b, j));
           masks.push(e > s && !(sc.cellFlags[j]! & 2) ? classify(b, s, e, T_ALL) : 0);
-          quoted.push(q);
-          if (!q && e > s && (b[s] === 32 || b[e - 1] === 32)) padded++;
+          quoted.push((sc.cellFlags[j]! & 1) === 1);
         }
         out.push({
           cells,
           masks,
           quoted,
-          padded,
           line: sc.recLine,
           start: base + sc.recStart,
           end: base + sc.recEnd,
