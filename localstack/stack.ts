@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopGroup } from './process-group.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,25 +83,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     dataDir,
     child,
     output: () => out,
-    stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      try {
-        process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C sends to the foreground process group
-      } catch {
-        /* gone */
-      }
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 15_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
+    // SIGINT is what Ctrl-C sends to the foreground process group
+    stop: () => stopGroup(child, 'SIGINT', 15_000),
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   while (Date.now() < deadline) {

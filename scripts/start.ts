@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startS3Server, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, type S3ServerHandle } from '../localstack/s3-server.js';
+import { stopGroup } from '../localstack/process-group.js';
 import { subscriptionsFrom, matches, toAwsEvent, invokeAsync, type RawRecord } from '../localstack/event-bridge.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,22 +103,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    if (offline.pid && offline.exitCode === null) {
-      try {
-        process.kill(-offline.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const killer = setTimeout(() => {
-        try {
-          process.kill(-offline.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 5000);
-      await new Promise<void>((r) => (offline.exitCode !== null ? r() : offline.once('exit', () => r())));
-      clearTimeout(killer);
-    }
+    await stopGroup(offline, 'SIGTERM', 5000);
     await s3server?.close().catch(() => undefined);
     say('stopped; data kept in .lakehouse/');
     process.exit(code);

@@ -14,7 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { detect, dialectLabel, type Detection } from './dialect.js';
 import { scanFile, type Dialect, type Scanner } from './scan.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
-import { ingestError, looksBinary, plausibleWindows1252, readHead, transcode } from './prepare.js';
+import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
 import { typeName } from './types.js';
 import type { BadRows } from './status.js';
 
@@ -81,7 +81,7 @@ export class NotUtf8Error extends Error {
 export async function openText(input: string, workDir: string, encoding = 'utf-8', transcoded = false): Promise<TextFile> {
   const size = fs.statSync(input).size;
   if (size === 0) throw ingestError('empty_file', 'The file is empty.');
-  const head = readHead(input, Math.min(size, HEAD_BYTES));
+  const head = readBytes(input, Math.min(size, HEAD_BYTES));
   let textStart = 0;
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) textStart = 3;
   else if (!transcoded && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
@@ -116,7 +116,7 @@ export function planTable(t: TextFile): Plan {
   const text = t.head.subarray(t.textStart);
   const headFinal = t.head.length >= t.size;
   // the tail sample locates footer lines; small files are wholly in the head sample
-  const tail = t.size > TAIL_BYTES ? { buf: readHead(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart } : undefined;
+  const tail = t.size > TAIL_BYTES ? { buf: readBytes(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart } : undefined;
   const detection = detect(text, headFinal, tail);
   const start = t.textStart + detection.tableStart;
   const end = detection.footerStart >= 0 ? t.textStart + detection.footerStart : t.size;
@@ -182,7 +182,7 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   const lineEnding = newlineKinds > 1 ? 'mixed' : scanner.crlfCount ? 'CRLF' : scanner.crCount ? 'CR' : 'LF';
   const skippedText = (from: number, to: number, max = 5) =>
     from < to
-      ? readHead(t.file, Math.min(to - from, 4096), from)
+      ? readBytes(t.file, Math.min(to - from, 4096), from)
           .toString('utf8')
           .split(/\r\n|\n|\r/)
           .filter((l) => l.length > 0)
@@ -239,7 +239,7 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions): Promise<
 }
 
 export async function retranscode(t: TextFile, e: NotUtf8Error, workDir: string): Promise<TextFile> {
-  return transcodeOrFail(t.file, readHead(t.file, 64 * 1024, Math.max(0, e.at - 1024)), workDir);
+  return transcodeOrFail(t.file, readBytes(t.file, 64 * 1024, Math.max(0, e.at - 1024)), workDir);
 }
 
 export function sameColumns(a: Column[], b: Column[]): boolean {

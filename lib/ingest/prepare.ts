@@ -15,7 +15,8 @@ export function ingestError(code: string, message: string, details?: Record<stri
   return new LakehouseError(code, message, 422, details);
 }
 
-export function readHead(file: string, bytes: number, offset = 0): Buffer {
+/** Up to `bytes` bytes of a file from `offset`. */
+export function readBytes(file: string, bytes: number, offset = 0): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(bytes);
@@ -27,7 +28,7 @@ export function readHead(file: string, bytes: number, offset = 0): Buffer {
 }
 
 export function isGzip(file: string): boolean {
-  const h = readHead(file, 3);
+  const h = readBytes(file, 3);
   return h.length >= 3 && h[0] === 0x1f && h[1] === 0x8b && h[2] === 0x08;
 }
 
