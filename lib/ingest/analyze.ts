@@ -11,14 +11,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
-import { detect, dialectLabel, type Detection } from './dialect.js';
-import { scanFile, type Dialect, type Scanner } from './scan.js';
+import { detect, type CsvHints, type Detection } from './detect.js';
+import { dialectLabel } from './sample.js';
+import { combineHeaderRows, scanFile, type Dialect, type Scanner } from './scan.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
 import { typeName } from './types.js';
 import type { BadRows } from './status.js';
 
 const HEAD_BYTES = 1024 * 1024;
+/** The head sample grows (up to this) until it holds enough whole lines: a 2 MB header line exists. */
+const MAX_HEAD_BYTES = 64 * 1024 * 1024;
+const HEAD_MIN_LINES = 50;
 const TAIL_BYTES = 64 * 1024;
 
 export interface Column {
@@ -60,7 +64,14 @@ export interface Analysis {
   detection: Detection;
   scanner: Scanner;
   columns: Column[];
-  report: { columns: ColumnReport[]; dialect: Record<string, unknown>; notes: string[] };
+  report: {
+    columns: ColumnReport[];
+    dialect: Record<string, unknown>;
+    detected: Record<string, unknown>;
+    confidence: Detection['confidence'];
+    transformations: Array<Record<string, unknown>>;
+    notes: string[];
+  };
   /** Does DuckDB need a cleaned or canonical copy rather than the file itself? */
   needsCopy: boolean;
   needsCanonical: boolean;
@@ -69,6 +80,8 @@ export interface Analysis {
 export interface AnalyzeOptions {
   badRows: BadRows;
   workDir: string;
+  /** CSV hints from the upload: each given field overrides detection. */
+  hints?: CsvHints;
 }
 
 /** Thrown by scanTable when bytes deep in the file are not UTF-8 (the head was). */
@@ -78,13 +91,38 @@ export class NotUtf8Error extends Error {
   }
 }
 
-export async function openText(input: string, workDir: string, encoding = 'utf-8', transcoded = false): Promise<TextFile> {
+function countLines(b: Buffer, max: number): number {
+  let n = 0;
+  for (let i = 0; i < b.length && n < max; i++) if (b[i] === 10 || b[i] === 13) n++;
+  return n;
+}
+
+/** The head sample: 1 MiB, or more until it holds enough whole lines (very long header lines). */
+function readHead(input: string, size: number): Buffer {
+  let bytes = Math.min(size, HEAD_BYTES);
+  let head = readBytes(input, bytes);
+  while (bytes < size && bytes < MAX_HEAD_BYTES && countLines(head, HEAD_MIN_LINES) < HEAD_MIN_LINES) {
+    bytes = Math.min(size, bytes * 4, MAX_HEAD_BYTES);
+    head = readBytes(input, bytes);
+  }
+  return head;
+}
+
+export async function openText(input: string, workDir: string, encoding = 'utf-8', transcoded = false, hint?: string): Promise<TextFile> {
   const size = fs.statSync(input).size;
   if (size === 0) throw ingestError('empty_file', 'The file is empty.');
-  const head = readBytes(input, Math.min(size, HEAD_BYTES));
+  const head = readHead(input, size);
   let textStart = 0;
+  const utf16Bom = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  if (!transcoded && hint && hint !== 'utf-8') {
+    // the upload says which encoding the file is in
+    const enc = hint === 'utf-16' ? (head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : 'utf-16le') : 'windows-1252';
+    const out = path.join(workDir, `transcoded-${enc}.csv`);
+    await transcode(input, out, enc, hint === 'utf-16' && utf16Bom ? 2 : 0);
+    return openText(out, workDir, hint === 'utf-16' ? enc : hint, true);
+  }
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) textStart = 3;
-  else if (!transcoded && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
+  else if (!transcoded && !hint && utf16Bom) {
     const enc = head[0] === 0xff ? 'utf-16le' : 'utf-16be';
     const out = path.join(workDir, `transcoded-${enc}.csv`);
     await transcode(input, out, enc, 2);
@@ -95,6 +133,7 @@ export async function openText(input: string, workDir: string, encoding = 'utf-8
     throw ingestError('not_text', 'The file is not text (binary data, NUL bytes or control characters).');
   }
   if (!transcoded && !isUtf8(trimPartialUtf8(text, head.length < size))) {
+    if (hint === 'utf-8') throw ingestError('not_text', 'The file is not valid UTF-8 text (the upload said it is UTF-8).');
     return transcodeOrFail(input, head, workDir);
   }
   if (size <= HEAD_BYTES && text.every((c) => c === 32 || c === 9 || c === 10 || c === 13)) {
@@ -112,19 +151,49 @@ async function transcodeOrFail(input: string, sample: Buffer, workDir: string): 
   return openText(out, workDir, 'windows-1252', true);
 }
 
-export function planTable(t: TextFile): Plan {
-  const text = t.head.subarray(t.textStart);
+/** Byte offset after the first `n` physical lines of b (LF, CRLF or CR), or -1 when b has fewer. */
+function afterLines(b: Buffer, n: number): number {
+  let i = 0;
+  for (let line = 0; line < n; line++) {
+    while (i < b.length && b[i] !== 10 && b[i] !== 13) i++;
+    if (i >= b.length) return -1;
+    i += b[i] === 13 && b[i + 1] === 10 ? 2 : 1;
+  }
+  return i;
+}
+
+export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
+  let text = t.head.subarray(t.textStart);
   const headFinal = t.head.length >= t.size;
+  // lines the upload said to skip: detection starts after them
+  let skipBytes = 0;
+  if (hints.skip_lines) {
+    skipBytes = afterLines(text, hints.skip_lines);
+    if (skipBytes < 0) throw ingestError('empty_file', `The file has fewer than ${hints.skip_lines + 1} lines: nothing is left after skip_lines.`);
+    text = text.subarray(skipBytes);
+  }
   // the tail sample locates footer lines; small files are wholly in the head sample
-  const tail = t.size > TAIL_BYTES ? { buf: readBytes(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart } : undefined;
-  const detection = detect(text, headFinal, tail);
+  const tail =
+    t.size > TAIL_BYTES && t.size > t.head.length
+      ? { buf: readBytes(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart - skipBytes }
+      : undefined;
+  const detection = detect(text, headFinal, tail, hints, (hints.skip_lines ?? 0) + 1);
+  detection.tableStart += skipBytes;
+  if (detection.footerStart >= 0) detection.footerStart += skipBytes;
+  detection.preambleLines += hints.skip_lines ?? 0;
   const start = t.textStart + detection.tableStart;
   const end = detection.footerStart >= 0 ? t.textStart + detection.footerStart : t.size;
-  const names = columnNames(detection.header ? detection.headerCells : null, detection.fields).names;
+  const headerNames = detection.header && detection.headerCells ? combineHeaderRows(detection.headerCells) : null;
+  const names = columnNames(headerNames, detection.fields).names;
   const sampleColumns = names.map((name, j) => ({ name, type: typeName(detection.sampleMasks[j] ?? 0), nullable: true }));
   const d = detection.dialect;
   const direct =
-    start === t.textStart && end === t.size && !d.trim && d.comment < 0 && detection.headerFields === detection.fields;
+    start === t.textStart &&
+    end === t.size &&
+    !d.trim &&
+    d.comment < 0 &&
+    detection.headerFields === detection.fields &&
+    detection.headerRows <= 1;
   return { text: t, detection, start, end, sampleColumns, direct };
 }
 
@@ -134,6 +203,7 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   const { scanner } = scanFile(t.file, start, end, {
     dialect: d,
     header: detection.header,
+    headerRows: detection.headerRows,
     fields: detection.fields,
     keepGoing: opts.badRows === 'quarantine',
     firstLine: detection.tableLine,
@@ -145,6 +215,9 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   }
   if (scanner.invalidUtf8At >= 0) {
     if (t.encoding !== 'utf-8') throw ingestError('not_text', 'The file is not valid text in any supported encoding.');
+    if (opts.hints?.encoding === 'utf-8') {
+      throw ingestError('not_text', `The file is not valid UTF-8 (near line ${scanner.line}), and the upload said it is UTF-8.`, { line: scanner.line });
+    }
     throw new NotUtf8Error(scanner.invalidUtf8At);
   }
   if (scanner.bad.length > 0 && opts.badRows === 'fail') {
@@ -159,6 +232,16 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   if (scanner.records === 0 && !scanner.headerCells) throw ingestError('empty_file', 'The file has no rows.');
 
   const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields);
+  const transformations: Array<Record<string, unknown>> = [];
+  if (t.encoding !== 'utf-8') transformations.push({ kind: 're-encoded', from: t.encoding, to: 'utf-8' });
+  if (scanner.trimmedCells) transformations.push({ kind: 'trimmed_padding', cells: scanner.trimmedCells });
+  if (detection.preambleLines) transformations.push({ kind: 'skipped_lines', where: 'preamble', lines: detection.preambleLines });
+  if (detection.footerLines) transformations.push({ kind: 'skipped_lines', where: 'footer', lines: detection.footerLines });
+  if (scanner.blankLines) transformations.push({ kind: 'skipped_lines', where: 'blank', lines: scanner.blankLines });
+  if (scanner.commentLines) transformations.push({ kind: 'skipped_lines', where: 'comment', lines: scanner.commentLines });
+  if (detection.headerRows > 1) transformations.push({ kind: 'header_rows_joined', rows: detection.headerRows });
+  if (naming.renamed.size) transformations.push({ kind: 'renamed_columns', columns: naming.renamed.size });
+  if (scanner.recoveredQuotes) transformations.push({ kind: 'stray_quotes_read_as_text', count: scanner.recoveredQuotes });
   const reports = naming.names.map((n, j) => columnReport(n, scanner.columns[j]!, naming.renamed.get(j)));
   const columns = naming.names.map((n, j) => ({ name: n, type: columnType(scanner.columns[j]!), nullable: true }));
 
@@ -176,6 +259,7 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   const notes = [...detection.reasons, ...naming.notes];
   if (t.encoding !== 'utf-8') notes.push(`transcoded from ${t.encoding} to UTF-8`);
   if (scanner.blankLines) notes.push(`${scanner.blankLines} blank line(s) skipped`);
+  if (scanner.trimmedCells) notes.push(`${scanner.trimmedCells} cell(s) had the padding around the delimiter trimmed`);
   if (scanner.commentLines) notes.push(`${scanner.commentLines} comment line(s) skipped`);
   if (newlineKinds > 1) notes.push('mixed line endings');
   if (scanner.recoveredQuotes) notes.push(`${scanner.recoveredQuotes} stray opening quote(s) never closed: read as text`);
@@ -218,7 +302,18 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
         ...(detection.footerLines ? { footer: skippedText(end, t.size) } : {}),
         blank_lines: scanner.blankLines,
         comment_lines: scanner.commentLines,
+        header_rows: detection.header ? detection.headerRows : 0,
       },
+      detected: {
+        ...dialectLabel(d),
+        header: detection.header,
+        header_rows: detection.header ? detection.headerRows : 0,
+        skip_lines: detection.preambleLines,
+        encoding: t.encoding,
+        from_hints: detection.confidence.from_hints,
+      },
+      confidence: detection.confidence,
+      transformations,
       notes,
     },
     needsCopy,
@@ -228,13 +323,13 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
 
 /** All three phases, transcoding and starting over when non-UTF-8 bytes turn up late. */
 export async function analyzeFile(input: string, opts: AnalyzeOptions): Promise<Analysis> {
-  const t = await openText(input, opts.workDir);
+  const t = await openText(input, opts.workDir, 'utf-8', false, opts.hints?.encoding);
   try {
-    return scanTable(planTable(t), opts);
+    return scanTable(planTable(t, opts.hints), opts);
   } catch (e) {
     if (!(e instanceof NotUtf8Error)) throw e;
     const again = await retranscode(t, e, opts.workDir);
-    return scanTable(planTable(again), opts);
+    return scanTable(planTable(again, opts.hints), opts);
   }
 }
 

@@ -196,8 +196,9 @@ async function run(
   // Analyze; when the table is the whole file, DuckDB starts converting with the types the head
   // sample suggests while the full scan runs (the scan decides; a different schema re-converts).
   t = Date.now();
-  let text = await openText(textFile, workDir);
-  let plan = planTable(text);
+  const hints = rec.csv ?? {};
+  let text = await openText(textFile, workDir, 'utf-8', false, hints.encoding);
+  let plan = planTable(text, hints);
   const currentP = readCatalogHead(name);
   currentP.catch(() => undefined);
   const parquet = path.join(workDir, 'data.parquet');
@@ -225,12 +226,12 @@ async function run(
     try {
       a = scanTable(plan, { badRows: rec.bad_rows, workDir });
     } catch (e) {
-      if (!(e instanceof NotUtf8Error)) throw e;
+      if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;
       early?.conversion.cancel();
       await early?.result;
       early = undefined;
       text = await retranscode(text, e, workDir);
-      plan = planTable(text);
+      plan = planTable(text, hints);
       a = scanTable(plan, { badRows: rec.bad_rows, workDir });
     }
   } catch (e) {

@@ -7,6 +7,8 @@ import { keys, type UploadExt } from '../storage/keys.js';
 import { presignPut } from '../storage/objects.js';
 import { parseMode } from '../catalog/register.js';
 import { writeStatus, type BadRows, type UploadRecord } from './status.js';
+import { parseCsvHints } from './hints.js';
+import type { CsvHints } from './dialect.js';
 
 export function parseBadRows(v: unknown): BadRows {
   if (v === undefined || v === null) return 'fail';
@@ -30,6 +32,7 @@ export interface PresignResult {
   name: string;
   mode: string;
   bad_rows: BadRows;
+  csv?: CsvHints;
   key: string;
   url: string;
   method: 'PUT';
@@ -46,6 +49,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
   const name = normalizeName(b.name);
   const mode = parseMode(b.mode);
   const badRows = parseBadRows(b.bad_rows);
+  const csv = parseCsvHints(b.csv);
   const cfg = config();
   let size: number | undefined;
   if (b.size !== undefined && b.size !== null) {
@@ -69,6 +73,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
     name,
     mode,
     bad_rows: badRows,
+    ...(csv ? { csv } : {}),
     key,
     filename: typeof b.filename === 'string' ? b.filename : null,
     size: size ?? null,
@@ -85,6 +90,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
     name,
     mode,
     bad_rows: badRows,
+    ...(csv ? { csv } : {}),
     key,
     url,
     method: 'PUT',

@@ -58,6 +58,8 @@ export interface RecordSink {
 export interface ScanOptions {
   dialect: Dialect;
   header: boolean;
+  /** Header records (a multi-row header combines its rows' names per column); 1 when omitted. */
+  headerRows?: number;
   /** Expected fields per data record (known from detection); else the header's/first record's count. */
   fields?: number;
   /** Keep every bad record (quarantine); otherwise stop at the first one. */
@@ -80,7 +82,12 @@ export class Scanner {
   headerCells: string[] | null = null;
   headerFields = 0;
   headerLine = 0;
-  private headerPending: boolean;
+  /** Header records still to come. */
+  private headerPending: number;
+  /** The header's records, one array of names per row (more than one for a multi-row header). */
+  headerRowsCells: string[][] = [];
+  /** Cells whose padding (spaces around the delimiter) was trimmed. */
+  trimmedCells = 0;
   records = 0;
   columns: ColumnStats[] = [];
   bad: BadRecord[] = [];
@@ -112,7 +119,7 @@ export class Scanner {
   // current record's cells (offsets into the current buffer)
   cellStart = new Int32Array(64);
   cellEnd = new Int32Array(64);
-  cellFlags = new Uint8Array(64); // 1 quoted, 2 has escapes
+  cellFlags = new Uint8Array(64); // 1 quoted, 2 has escapes, 4 padding trimmed
   nf = 0;
   recLine = 0;
   recStart = 0;
@@ -126,7 +133,7 @@ export class Scanner {
     this.opts = opts;
     this.d = opts.dialect;
     this.fields = opts.fields ?? 0;
-    this.headerPending = opts.header;
+    this.headerPending = opts.header ? Math.max(1, opts.headerRows ?? 1) : 0;
     this.line = opts.firstLine ?? 1;
     this.special[this.d.delimiter] = 1;
     this.special[LF] = 1;
@@ -248,6 +255,7 @@ export class Scanner {
         if (nf >= this.cellStart.length) this.growCells();
         let fs0 = i;
         if (trim) while (fs0 < end && (b[fs0] === SPACE || (b[fs0] === TAB && delim !== TAB))) fs0++;
+        let padded = fs0 > i;
         let cs = fs0;
         let ce = fs0;
         let flags = 0;
@@ -298,6 +306,7 @@ export class Scanner {
             // after the closing quote: optional spaces (trim), then delimiter / newline / EOF
             let k = closed + 1;
             if (trim) while (k < end && (b[k] === SPACE || (b[k] === TAB && delim !== TAB))) k++;
+            if (k > closed + 1) padded = true;
             if (k < end && b[k] !== delim && b[k] !== LF && b[k] !== CR) {
               broken = 'text after a closing quote';
               // resync: treat the rest of the field as unquoted
@@ -335,11 +344,12 @@ export class Scanner {
           cs = fs0;
           ce = j;
           if (trim) while (ce > cs && (b[ce - 1] === SPACE || (b[ce - 1] === TAB && delim !== TAB))) ce--;
+          if (ce < j) padded = true;
           i = j;
         }
         this.cellStart[nf] = cs;
         this.cellEnd[nf] = ce;
-        this.cellFlags[nf] = flags;
+        this.cellFlags[nf] = flags | (padded ? 4 : 0);
         nf++;
         if (i >= end) {
           if (!final) return recStart;
@@ -423,8 +433,8 @@ export class Scanner {
       return;
     }
     // blank line
-    if (nf === 1 && this.cellFlags[0] === 0 && this.cellEnd[0] === this.cellStart[0]) {
-      if (this.fields === 1 && !this.headerPending) {
+    if (nf === 1 && (this.cellFlags[0]! & 1) === 0 && this.cellEnd[0] === this.cellStart[0]) {
+      if (this.fields === 1 && this.headerPending === 0) {
         this.pendingBlanks.push({ line: this.recLine, start: base + this.recStart, end: base + this.recEnd });
         return;
       }
@@ -433,12 +443,18 @@ export class Scanner {
       return;
     }
     if (this.pendingBlanks.length) this.flushBlanks(b);
-    if (this.headerPending) {
-      this.headerPending = false;
-      this.headerFields = nf;
-      this.headerLine = this.recLine;
-      this.headerCells = [];
-      for (let j = 0; j < nf; j++) this.headerCells.push(this.cellText(b, j));
+    if (this.headerPending > 0) {
+      this.headerPending--;
+      const cells: string[] = [];
+      for (let j = 0; j < nf; j++) cells.push(this.cellText(b, j));
+      if (this.headerRowsCells.length === 0) {
+        this.headerFields = nf;
+        this.headerLine = this.recLine;
+      } else {
+        this.skipped.push([base + this.recStart, base + this.recEnd]);
+      }
+      this.headerRowsCells.push(cells);
+      this.headerCells = combineHeaderRows(this.headerRowsCells);
       if (this.fields === 0) this.initColumns(nf);
       this.opts.sink?.record?.(this, b, true);
       return;
@@ -458,6 +474,7 @@ export class Scanner {
       return;
     }
     this.records++;
+    if (this.d.trim) for (let j = 0; j < nf; j++) if (this.cellFlags[j]! & 4) this.trimmedCells++;
     const masks = this.masks;
     const empties = this.empties;
     const starts = this.cellStart;
@@ -485,6 +502,18 @@ export class Scanner {
     }
     this.opts.sink?.record?.(this, b, false);
   }
+}
+
+/**
+ * Column names from the header rows: one row as is; several rows (a multi-row header) joined per
+ * column with a space, leaving out empty parts. Names are kept byte for byte.
+ */
+export function combineHeaderRows(rows: string[][]): string[] {
+  if (rows.length === 1) return rows[0]!;
+  const n = Math.max(...rows.map((r) => r.length));
+  const out: string[] = [];
+  for (let j = 0; j < n; j++) out.push(rows.map((r) => r[j] ?? '').filter((c) => c.trim().length > 0).join(' '));
+  return out;
 }
 
 export interface FileScan {

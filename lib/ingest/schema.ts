@@ -30,8 +30,9 @@ export function columnNames(header: string[] | null, fields: number): NamingResu
   for (let j = 0; j < fields; j++) {
     if (!header) raw.push(`column_${j + 1}`);
     else {
-      const h = (header[j] ?? '').trim();
-      raw.push(h);
+      // names are kept byte for byte (a trailing space included); only a blank name is replaced
+      const h = header[j] ?? '';
+      raw.push(h.trim().length === 0 ? '' : h);
     }
   }
   if (header && header.length < fields) notes.push(`the header has ${header.length} names for ${fields} columns: the rest are named column_N`);

@@ -9,6 +9,7 @@ import { withLock } from '../storage/lock.js';
 import { config } from '../config.js';
 import type { Manifest } from '../catalog/manifest.js';
 import type { Mode } from '../catalog/register.js';
+import type { CsvHints } from './dialect.js';
 
 export type UploadState = 'pending' | 'ingesting' | 'ready' | 'failed';
 export type BadRows = 'fail' | 'quarantine';
@@ -26,6 +27,8 @@ export interface UploadRecord {
   name: string;
   mode: Mode;
   bad_rows: BadRows;
+  /** CSV hints given with the upload (override detection). */
+  csv?: CsvHints;
   key: string;
   filename?: string | null;
   size?: number | null;

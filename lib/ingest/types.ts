@@ -57,47 +57,58 @@ export function isBigint(b: Uint8Array, s: number, e: number): boolean {
 }
 
 /**
- * DOUBLE: [sign] (0 | [1-9][0-9]*) [. digits] [e|E [sign] digits], at most 15 significant digits
- * (so text → double → text is lossless), and a magnitude a double can hold.
+ * DOUBLE: [sign] (0 | [1-9][0-9]*)? [. digits?] [e|E [sign] digits] with at least one digit
+ * before the exponent — so `.5`, `-.5` and `5.` count — and no leading zero before another digit
+ * (`007` stays text). At most 15 significant digits, not counting leading zeros or zeros after the
+ * point that end the fraction (`0.155100000000000` has 4): such a value survives text → double →
+ * value exactly. The magnitude must fit a double.
  */
 export function isDouble(b: Uint8Array, s: number, e: number): boolean {
   let i = s;
   if (i < e && (b[i] === 43 || b[i] === 45)) i++;
-  if (i >= e || !isDigit(b[i]!)) return false;
-  let sig = 0; // significant digits seen (from the first non-zero digit)
+  if (i >= e) return false;
+  let sig = 0; // significant digits so far, trailing fractional zeros included (removed below)
+  let pendingZeros = 0; // zeros after the point not yet followed by a non-zero digit
   let firstSigPos = 0; // decimal exponent of the first significant digit, relative to the point
   let seenSig = false;
   let intDigits = 0;
+  let digits = 0;
   if (b[i] === D0) {
     i++;
+    digits++;
     if (i < e && isDigit(b[i]!)) return false; // leading zero
   } else {
     while (i < e && isDigit(b[i]!)) {
-      if (!seenSig) {
-        seenSig = true;
-      }
+      seenSig = true;
       sig++;
       intDigits++;
+      digits++;
       i++;
     }
     firstSigPos = intDigits - 1;
   }
   if (i < e && b[i] === 46) {
     i++;
-    if (i >= e || !isDigit(b[i]!)) return false;
     let zeros = 0;
     while (i < e && isDigit(b[i]!)) {
+      digits++;
+      const z = b[i] === D0;
       if (!seenSig) {
-        if (b[i] === D0) zeros++;
+        if (z) zeros++;
         else {
           seenSig = true;
           firstSigPos = -(zeros + 1);
           sig = 1;
         }
-      } else sig++;
+      } else if (z) pendingZeros++;
+      else {
+        sig += pendingZeros + 1;
+        pendingZeros = 0;
+      }
       i++;
     }
   }
+  if (digits === 0) return false;
   let exp = 0;
   if (i < e && (b[i] === 101 || b[i] === 69)) {
     i++;
@@ -107,11 +118,11 @@ export function isDouble(b: Uint8Array, s: number, e: number): boolean {
       i++;
     }
     if (i >= e) return false;
-    let digits = 0;
+    let expDigits = 0;
     while (i < e && isDigit(b[i]!)) {
       exp = exp * 10 + (b[i]! - D0);
-      digits++;
-      if (digits > 4) return false;
+      expDigits++;
+      if (expDigits > 4) return false;
       i++;
     }
     if (eneg) exp = -exp;
@@ -196,7 +207,7 @@ export function isTimestamp(b: Uint8Array, s: number, e: number): boolean {
 export function classify(b: Uint8Array, s: number, e: number, candidates: number): number {
   const c = b[s]!;
   let out = 0;
-  if ((c >= D0 && c <= D9) || c === 43 || c === 45) {
+  if ((c >= D0 && c <= D9) || c === 43 || c === 45 || c === 46) {
     if (candidates & T_BIGINT && isBigint(b, s, e)) out |= T_BIGINT;
     if (candidates & T_DOUBLE && isDouble(b, s, e)) out |= T_DOUBLE;
     if (c >= D0 && c <= D9) {
@@ -220,7 +231,7 @@ export function whyNot(type: string, v: string): string {
       return 'not a number';
     case 'DOUBLE':
       if (lead) return 'leading zero';
-      if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v)) return 'more than 15 significant digits or out of range (would lose precision)';
+      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return 'more than 15 significant digits or out of range (would lose precision)';
       return 'not a number';
     case 'BOOLEAN':
       return 'not true/false';

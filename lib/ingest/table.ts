@@ -1,0 +1,206 @@
+/**
+ * Where the table sits in the sample, once the dialect is chosen: preamble lines before it, the
+ * header (present or not, one row or several, possibly with another number of names), comment
+ * lines, and footer lines after it.
+ *
+ * - A preamble is the lines before the header that do not belong to the table: lines with another
+ *   field count, lines whose cells are empty but one (a title padded with delimiters:
+ *   `Report 2024,,,,,,`), or a block separated from the table by a blank line. The header is the
+ *   first row that belongs. A line as wide as the table with values in it is never skipped: it is
+ *   data (the whole-file pass reports it if it does not fit).
+ * - The header is present unless the first row is clearly data (header.ts).
+ * - Footer lines are a few short lines after the last full record (notes, sources, "End of report").
+ */
+import type { Dialect } from './scan.js';
+import { filled, isCommentLine, parseSample, type SampleRecord } from './sample.js';
+import { columnMask, headerVerdict, isFurtherHeaderRow, looksLikeNames, type HeaderVerdict } from './header.js';
+import type { CsvHints, Score } from './dialect.js';
+import { scoreRecords } from './dialect.js';
+
+export interface TableLayout {
+  fields: number;
+  header: boolean;
+  /** Header rows (more than one for a multi-row header). */
+  headerRows: number;
+  /** How the header decision was made. */
+  headerWhy: HeaderVerdict['why'] | 'hint' | 'fewer_or_more_names';
+  headerEvidence?: { column: number; value: string };
+  /** Field count of the header record when it differs from `fields`. */
+  headerFields: number;
+  /** Byte offset where the table (header or first data record) starts, in the sample. */
+  tableStart: number;
+  /** Physical line (1-based) where the table starts. */
+  tableLine: number;
+  preambleLines: number;
+  /** Byte offset where trailing footer lines start (in the text), or -1. */
+  footerStart: number;
+  footerLines: number;
+  score: Score;
+  reasons: string[];
+  headerCells: string[][] | null;
+  /** Candidate-type masks per column over the sample's data records (0 = text or no value). */
+  sampleMasks: number[];
+  sampleMaxRecord: number;
+}
+
+function mostlyEmpty(r: SampleRecord): boolean {
+  return r.cells.length >= 2 && filled(r) <= 1;
+}
+
+export function locateTable(
+  recs: SampleRecord[],
+  d: Dialect,
+  hints: CsvHints,
+  tail: { buf: Buffer; offset: number } | undefined,
+  firstLine: number,
+): TableLayout {
+  const reasons: string[] = [];
+  const s = scoreRecords(recs, d);
+  const k = s.modal;
+  const rows = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment));
+  const full = (r: SampleRecord) => !r.broken && r.cells.length === k;
+  const skipHint = hints.skip_lines !== undefined;
+
+  // Table start: the first record with k fields and values in it after which most records have k
+  // fields. With skip_lines given, the table starts right after the skipped lines.
+  let startIdx = 0;
+  if (!skipHint) {
+    for (let i = 0; i < rows.length; i++) {
+      if (!full(rows[i]!) || mostlyEmpty(rows[i]!)) continue;
+      const window = rows.slice(i, i + 20);
+      if (window.filter(full).length >= Math.ceil(window.length * 0.6)) {
+        startIdx = i;
+        break;
+      }
+    }
+  }
+  // A header with another number of names sits right before the first full record.
+  let headerIdx = startIdx;
+  if (startIdx > 0 && hints.header !== false) {
+    const prev = rows[startIdx - 1]!;
+    if (!prev.broken && prev.cells.length >= 2 && looksLikeNames(prev) && !mostlyEmpty(prev)) {
+      const v = headerVerdict(rows[startIdx]!, rows.slice(startIdx + 1).filter(full));
+      if (!(v.header && looksLikeNames(rows[startIdx]!))) headerIdx = startIdx - 1;
+    }
+  }
+  // A preamble block separated from the table by a blank line ends at that line.
+  if (headerIdx > 0) {
+    const blank = recs.find((r) => r.blank && r.line > rows[headerIdx]!.line && r.line < (rows[headerIdx + 3]?.line ?? Infinity));
+    if (blank) {
+      const after = rows.findIndex((r) => r.line > blank.line);
+      if (after > headerIdx && full(rows[after]!)) {
+        startIdx = after;
+        headerIdx = after;
+      }
+    }
+  }
+  // Preamble lines do not belong to the table: another field count, or empty but one cell.
+  // Anything else before the start means there is no preamble (a ragged row for the full pass).
+  if (headerIdx > 0 && (headerIdx > 50 || rows.slice(0, headerIdx).some((r) => full(r) && !mostlyEmpty(r)))) {
+    startIdx = 0;
+    headerIdx = 0;
+  }
+  const tableRec = rows[headerIdx];
+  const dataFrom = (i: number) => rows.slice(i).filter(full);
+  let header = true;
+  let headerRows = 1;
+  let headerWhy: TableLayout['headerWhy'] = 'assumed';
+  let headerEvidence: TableLayout['headerEvidence'];
+  let headerFields = k;
+  if (tableRec) {
+    if (headerIdx !== startIdx) {
+      headerFields = tableRec.cells.length;
+      headerWhy = 'fewer_or_more_names';
+      reasons.push(`header has ${headerFields} names for ${k} columns`);
+    } else if (hints.header !== undefined) {
+      header = hints.header;
+      headerWhy = 'hint';
+    } else {
+      const v = headerVerdict(tableRec, dataFrom(headerIdx + 1));
+      header = v.header;
+      headerWhy = v.why;
+      if (v.why === 'detected') headerEvidence = { column: v.column, value: v.value };
+      if (!header) reasons.push('the first record has the types and shapes of the data in every typed column: no header');
+      else if (v.why === 'assumed') reasons.push('header assumed: no column has typed values to tell a header from data');
+    }
+    // further header rows (units under names, measures under years)
+    if (header && headerIdx === startIdx) {
+      while (headerRows < 4) {
+        const next = rows[headerIdx + headerRows];
+        if (!next || !full(next) || !isFurtherHeaderRow(next, dataFrom(headerIdx + headerRows + 1))) break;
+        headerRows++;
+      }
+      if (headerRows > 1) reasons.push(`${headerRows} header rows: their names are joined per column`);
+    }
+  }
+  // Mostly-empty lines before the header are a preamble only when the header is a header.
+  if (headerIdx > 0 && !header && rows.slice(0, headerIdx).some((r) => full(r))) {
+    startIdx = 0;
+    headerIdx = 0;
+  }
+  const first = rows[headerIdx] ?? recs[0];
+  const preambleLines = first ? first.line - firstLine : 0;
+  if (preambleLines > 0) reasons.push(`${preambleLines} preamble line(s) before the table`);
+
+  // Footer: a few short trailing lines after the last full record.
+  let footerStart = -1;
+  let footerLines = 0;
+  const tailRecs: SampleRecord[] = [];
+  if (tail) {
+    // start at a line boundary inside the tail sample
+    let off = tail.buf.indexOf(10);
+    if (off >= 0 && off + 1 < tail.buf.length) {
+      off += 1;
+      for (const r of parseSample(tail.buf.subarray(off), d, true, 1_000_000)) {
+        tailRecs.push({ ...r, start: r.start + tail.offset + off, end: r.end + tail.offset + off });
+      }
+    }
+  } else {
+    tailRecs.push(...recs.filter((r) => r.line >= (first?.line ?? 0)));
+  }
+  let lastFull = -1;
+  for (let i = tailRecs.length - 1; i >= 0; i--) {
+    const r = tailRecs[i]!;
+    if (!r.blank && !isCommentLine(r, d.comment) && full(r)) {
+      lastFull = i;
+      break;
+    }
+  }
+  if (lastFull >= 0 && k > 1) {
+    const trailing = tailRecs.slice(lastFull + 1).filter((r) => !isCommentLine(r, d.comment));
+    const firstNonBlank = trailing.findIndex((r) => !r.blank);
+    if (firstNonBlank >= 0) {
+      const separated = firstNonBlank > 0;
+      const notes = trailing.filter((r) => !r.blank);
+      const noteLike = (r: SampleRecord) =>
+        !r.broken && (r.cells.length === k ? mostlyEmpty(r) && separated : separated || filled(r) <= Math.max(1, Math.ceil(k / 2)));
+      if (notes.length <= 10 && notes.every(noteLike)) {
+        footerStart = trailing[0]!.start;
+        footerLines = notes.length;
+        reasons.push(`${footerLines} footer line(s) after the table`);
+      }
+    }
+  }
+  const dataStart = header ? headerIdx + headerRows : headerIdx;
+  const sampleData = dataFrom(dataStart);
+  const sampleMasks: number[] = [];
+  for (let j = 0; j < k; j++) sampleMasks.push(columnMask(sampleData, j));
+  return {
+    fields: k,
+    header,
+    headerRows: header ? headerRows : 0,
+    headerWhy,
+    ...(headerEvidence ? { headerEvidence } : {}),
+    headerFields,
+    tableStart: first ? first.start : 0,
+    tableLine: first ? first.line : firstLine,
+    preambleLines,
+    footerStart,
+    footerLines,
+    score: s,
+    reasons,
+    headerCells: header && tableRec ? rows.slice(headerIdx, headerIdx + headerRows).map((r) => r.cells) : null,
+    sampleMasks,
+    sampleMaxRecord: recs.reduce((m, r) => Math.max(m, r.end - r.start), 0),
+  };
+}
