@@ -62,7 +62,9 @@ export function detect(
 
   // Comment lines: lines starting with '#' that do not have the table's shape.
   const hashLines = recs.filter((r) => !r.blank && r.cells[0]?.startsWith('#') && !r.quoted[0]);
-  if (hashLines.length > 0 && hashLines.every((r) => r.cells.length !== s.modal || r.cells.length === 1)) {
+  // (DuckDB's rule: accepted when at least 60 % of them do not have the table's field count)
+  const offShape = hashLines.filter((r) => r.cells.length !== s.modal || r.cells.length === 1).length;
+  if (hashLines.length > 0 && offShape >= hashLines.length * 0.6) {
     const withComment = { ...d, comment: 35 };
     const recs2 = parseSample(head, withComment, headFinal, HEAD_RECORDS, firstLine);
     const s2 = scoreRecords(recs2, withComment);

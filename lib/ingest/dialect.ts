@@ -15,7 +15,7 @@ import type { Dialect } from './scan.js';
 import { isCommentLine, parseSample, type SampleRecord } from './sample.js';
 
 export const COMMON_DELIMITERS = [',', ';', '\t', '|'];
-export const RARE_DELIMITERS = [':', '^'];
+export const RARE_DELIMITERS = [':', '^', ' '];
 export const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
 const QUOTES = ['"', "'"];
 const COMMON_CODES = COMMON_DELIMITERS.map((c) => c.charCodeAt(0));
@@ -41,6 +41,8 @@ export interface Score {
   modal: number;
   /** Share of the records from the first full one on that have the modal field count. */
   body: number;
+  /** Index of the first record with the modal field count. */
+  firstFull: number;
   records: number;
 }
 
@@ -80,7 +82,7 @@ function cleanText(v: string, quoted: boolean, d: Dialect): boolean {
 /** Data consistency of a parse: pattern score × type score. */
 export function scoreRecords(recs: SampleRecord[], d: Dialect): Score {
   const rows = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment));
-  if (rows.length === 0) return { q: 0, p: 0, t: 0, modal: 0, body: 0, records: 0 };
+  if (rows.length === 0) return { q: 0, p: 0, t: 0, modal: 0, body: 0, firstFull: -1, records: 0 };
   const counts = new Map<number, number>();
   for (const r of rows) {
     const key = r.broken ? -1 : r.cells.length;
@@ -112,7 +114,7 @@ export function scoreRecords(recs: SampleRecord[], d: Dialect): Score {
     }
   }
   const t = total ? clean / total : 0;
-  return { q: p * t, p, t, modal, body, records: rows.length };
+  return { q: p * t, p, t, modal, body, firstFull, records: rows.length };
 }
 
 /**
@@ -160,7 +162,7 @@ export function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect
   const noQuote = hints.quote === undefined || hints.quote === '';
   for (const delim of delims) {
     const dc = delim.charCodeAt(0);
-    const trims = systematicPadding(sample, dc) ? [false, true] : [false];
+    const trims = dc !== 32 && systematicPadding(sample, dc) ? [false, true] : [false];
     for (const trim of trims) {
       for (const q of quotes) {
         const qc = q.charCodeAt(0);
@@ -189,7 +191,9 @@ function isCommon(d: Dialect): boolean {
   return COMMON_CODES.includes(d.delimiter);
 }
 
-function consistent(s: Score): boolean {
+function consistent(s: Score, d?: Dialect): boolean {
+  // a space splits prose too: it must give every record (the first included) one field count
+  if (d?.delimiter === 32) return s.modal >= 2 && s.body === 1 && s.firstFull === 0;
   return s.modal >= 2 && s.body >= 0.8;
 }
 
@@ -201,7 +205,7 @@ export function chooseDialect(sample: Buffer, final: boolean, hints: CsvHints = 
   const reasons: string[] = [];
   const scored = candidateDialects(sample, hints).map((d) => ({ d, s: scoreRecords(parseSample(sample, d, final, SCORE_RECORDS), d) }));
   const commonOk = scored.some((c) => isCommon(c.d) && consistent(c.s));
-  const pool = commonOk ? scored.filter((c) => isCommon(c.d)) : scored;
+  const pool = commonOk ? scored.filter((c) => isCommon(c.d)) : scored.filter((c) => isCommon(c.d) || consistent(c.s, c.d));
   let best: (typeof scored)[number] | undefined;
   for (const c of pool) if (!best || c.s.q > best.s.q * 1.000001) best = c;
   if (!best || best.s.q === 0) {

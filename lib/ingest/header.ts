@@ -11,7 +11,8 @@ import type { SampleRecord } from './sample.js';
 export type HeaderVerdict =
   | { header: true; why: 'detected'; column: number; value: string }
   | { header: true; why: 'assumed' }
-  | { header: false; why: 'absent' };
+  | { header: false; why: 'absent' }
+  | { header: false; why: 'metadata'; value: string };
 
 interface NumberShape {
   intDigits: number;
@@ -67,23 +68,99 @@ function sameShape(v: string, data: SampleRecord[], j: number, mask: number): bo
   if (points === 0 && s.point) return false;
   if (exps === 0 && s.exp) return false;
   if (exps === n && !s.exp) return false;
-  if (s.intDigits < minInt || s.intDigits > maxInt) return false;
-  if (points === n && (s.fracDigits < minFrac || s.fracDigits > maxFrac)) return false;
+  // one digit of slack either way: the first row may well hold the largest value
+  if (s.intDigits < minInt - 1 || s.intDigits > maxInt + 1) return false;
+  if (points === n && (s.fracDigits < minFrac - 1 || s.fracDigits > maxFrac + 1)) return false;
   return true;
+}
+
+/** Character classes of a text value: A upper, a lower, 9 digit, anything else itself. */
+function classes(v: string): Set<string> {
+  const out = new Set<string>();
+  for (const ch of v) out.add(/\p{Lu}/u.test(ch) ? 'A' : /\p{Ll}/u.test(ch) ? 'a' : /\d/.test(ch) ? '9' : ch);
+  return out;
+}
+
+/**
+ * A text column of codes has a shape too: values without spaces that all have one length (`AD`,
+ * `2F00`, `AAA`), or that all contain a digit and no lower-case letter (`0000..007F`). A first-row
+ * value of that length (or range of lengths, with a digit) drawn from the same character classes
+ * fits it. Free text gives no evidence either way (undefined).
+ */
+interface CodeShape {
+  min: number;
+  max: number;
+  digits: boolean;
+  classes: Set<string>;
+}
+
+function codeShape(data: SampleRecord[], j: number): CodeShape | undefined {
+  let min = Infinity;
+  let max = -1;
+  let digits = true;
+  const cls = new Set<string>();
+  let n = 0;
+  for (const r of data) {
+    const c = r.cells[j];
+    if (!c) continue;
+    if (c.length > 24 || /\s/.test(c)) return undefined;
+    min = Math.min(min, c.length);
+    max = Math.max(max, c.length);
+    if (!/\d/.test(c)) digits = false;
+    for (const x of classes(c)) cls.add(x);
+    n++;
+  }
+  if (n < 3) return undefined;
+  if (min === max) return { min, max, digits: false, classes: cls };
+  return digits && !cls.has('a') ? { min, max, digits, classes: cls } : undefined;
+}
+
+function fitsCode(v: string, shape: CodeShape): boolean {
+  if (v.length < shape.min || v.length > shape.max) return false;
+  if (shape.digits && !/\d/.test(v)) return false;
+  for (const x of classes(v)) if (!shape.classes.has(x)) return false;
+  return true;
+}
+
+const YEAR = /^(1[0-9]|2[0-9])\d\d$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * Numbers are plausible column names when they are years (`2021`) or an increasing run across the
+ * row (`1,2,3`; `0.25,0.5,0.75`). A row that would name columns with other bare numbers — counts
+ * such as `150,4,setosa,versicolor` — is a line about the data, not a header.
+ */
+function implausibleNumericName(first: SampleRecord): string | undefined {
+  const nums = first.cells.map((c) => c.trim()).filter((c) => NUMBER.test(c));
+  if (nums.length === 0) return undefined;
+  if (nums.every((c) => YEAR.test(c))) return undefined;
+  if (nums.length >= 2 && nums.every((c, i) => i === 0 || Number(c) > Number(nums[i - 1]))) return undefined;
+  return nums.find((c) => !YEAR.test(c));
 }
 
 export function headerVerdict(first: SampleRecord, data: SampleRecord[]): HeaderVerdict {
   if (data.length === 0) return { header: true, why: 'assumed' };
   let typedCols = 0;
   let fits = 0;
+  let differs: { column: number; value: string } | undefined;
   for (let j = 0; j < first.cells.length; j++) {
     const mask = columnMask(data, j);
-    if (!mask) continue;
+    const code = mask ? undefined : codeShape(data, j);
+    if (!mask && !code) continue;
     typedCols++;
     const h = first.cells[j]!;
     if (h.length === 0) continue; // an empty cell says nothing either way
-    if ((first.masks[j]! & mask) === 0 || !sameShape(h, data, j, mask)) return { header: true, why: 'detected', column: j, value: h };
+    const fit = mask ? (first.masks[j]! & mask) !== 0 && sameShape(h, data, j, mask) : fitsCode(h, code!);
+    if (!fit) {
+      differs ??= { column: j, value: h };
+      continue;
+    }
     fits++;
+  }
+  if (differs) {
+    const bad = implausibleNumericName(first);
+    if (bad !== undefined) return { header: false, why: 'metadata', value: bad };
+    return { header: true, why: 'detected', ...differs };
   }
   if (typedCols === 0 || fits === 0) return { header: true, why: 'assumed' };
   return { header: false, why: 'absent' };

@@ -43,8 +43,9 @@ export interface TableLayout {
   sampleMaxRecord: number;
 }
 
+/** A line whose cells are empty but a few (a title or a note padded with delimiters). */
 function mostlyEmpty(r: SampleRecord): boolean {
-  return r.cells.length >= 2 && filled(r) <= 1;
+  return r.cells.length >= 2 && filled(r) <= Math.max(1, Math.floor(r.cells.length / 4));
 }
 
 export function locateTable(
@@ -107,6 +108,8 @@ export function locateTable(
   let headerWhy: TableLayout['headerWhy'] = 'assumed';
   let headerEvidence: TableLayout['headerEvidence'];
   let headerFields = k;
+  /** Where lines about the data (skipped as preamble) begin, when there are any. */
+  let metadataFrom: number | undefined;
   if (tableRec) {
     if (headerIdx !== startIdx) {
       headerFields = tableRec.cells.length;
@@ -116,7 +119,17 @@ export function locateTable(
       header = hints.header;
       headerWhy = 'hint';
     } else {
-      const v = headerVerdict(tableRec, dataFrom(headerIdx + 1));
+      let v = headerVerdict(tableRec, dataFrom(headerIdx + 1));
+      const preambleEnd = headerIdx;
+      // a line about the data (counts and labels) before the table is a preamble line
+      for (let n = 0; v.why === 'metadata' && n < 3 && rows[headerIdx + 1] && full(rows[headerIdx + 1]!); n++) {
+        metadataFrom ??= preambleEnd;
+        reasons.push(`line ${rows[headerIdx]!.line} names columns with bare numbers such as ${JSON.stringify(v.value)}: a line about the data, skipped`);
+        headerIdx++;
+        startIdx = headerIdx;
+        v = headerVerdict(rows[headerIdx]!, dataFrom(headerIdx + 1));
+      }
+      if (v.why === 'metadata') v = { header: true, why: 'assumed' };
       header = v.header;
       headerWhy = v.why;
       if (v.why === 'detected') headerEvidence = { column: v.column, value: v.value };
@@ -124,7 +137,7 @@ export function locateTable(
       else if (v.why === 'assumed') reasons.push('header assumed: no column has typed values to tell a header from data');
     }
     // further header rows (units under names, measures under years)
-    if (header && headerIdx === startIdx) {
+    if (header && headerIdx === startIdx && hints.header === undefined) {
       while (headerRows < 4) {
         const next = rows[headerIdx + headerRows];
         if (!next || !full(next) || !isFurtherHeaderRow(next, dataFrom(headerIdx + headerRows + 1))) break;
@@ -134,11 +147,12 @@ export function locateTable(
     }
   }
   // Mostly-empty lines before the header are a preamble only when the header is a header.
-  if (headerIdx > 0 && !header && rows.slice(0, headerIdx).some((r) => full(r))) {
+  if (headerIdx > 0 && !header && headerWhy !== 'hint' && rows.slice(0, metadataFrom ?? headerIdx).some((r) => full(r))) {
     startIdx = 0;
     headerIdx = 0;
   }
-  const first = rows[headerIdx] ?? recs[0];
+  const tableFirst = rows[headerIdx];
+  const first = tableFirst ?? recs[0];
   const preambleLines = first ? first.line - firstLine : 0;
   if (preambleLines > 0) reasons.push(`${preambleLines} preamble line(s) before the table`);
 
@@ -199,7 +213,7 @@ export function locateTable(
     footerLines,
     score: s,
     reasons,
-    headerCells: header && tableRec ? rows.slice(headerIdx, headerIdx + headerRows).map((r) => r.cells) : null,
+    headerCells: header && tableFirst ? rows.slice(headerIdx, headerIdx + headerRows).map((r) => r.cells) : null,
     sampleMasks,
     sampleMaxRecord: recs.reduce((m, r) => Math.max(m, r.end - r.start), 0),
   };
