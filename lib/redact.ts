@@ -25,6 +25,16 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, '[REDACTED]'],
 ];
 
+/**
+ * Local filesystem paths (temp files of an ingest, the query cache, the checkout) are internal:
+ * they are replaced wherever they appear in a log line or an error body.
+ */
+const LOCAL_PATH = /(?<![A-Za-z0-9_.:/~-])\/(?:tmp|var|home|root|work|private|Users|opt|mnt|srv|run|usr|etc|proc|dev)(?:\/[^\s'"`()[\]{},;]*)?/g;
+
+export function redactPaths(text: string): string {
+  return text.replace(LOCAL_PATH, '<local path>');
+}
+
 function secretValues(): string[] {
   const out: string[] = [];
   for (const name of SECRET_ENV) {
@@ -42,7 +52,7 @@ export function redact(text: string): string {
     if (s.includes(v)) s = s.split(v).join('[REDACTED]');
   }
   for (const [re, rep] of PATTERNS) s = s.replace(re, rep);
-  return s;
+  return redactPaths(s);
 }
 
 /** Deep-redacts strings inside a JSON-like value. */

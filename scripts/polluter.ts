@@ -183,8 +183,15 @@ export function variants(base: Table, seed = 1): Variant[] {
   }
   {
     const k = base.header.length;
-    const fewer = base.header.slice(0, k - 1);
-    v('header_fewer', join(render(base, { header: fewer })), { ...base, header: [...fewer, `column_${k}`] });
+    // the shape R's write.csv gives: no name over the row names, the other names shifted right
+    const fewer = base.header.slice(1);
+    v('header_fewer', join(render(base, { header: fewer })), { ...base, header: ['column_1', ...fewer] });
+    // a trailing delimiter on every data row: an extra, empty last column
+    v(
+      'header_fewer_trailing',
+      join([render(base)[0]!, ...render(base, { header: null }).map((l) => l + ',')]),
+      { ...base, header: [...base.header, `column_${k + 1}`], rows: base.rows.map((r) => [...r, '']) },
+    );
     v('header_more', join(render(base, { header: [...base.header, 'notes'] })), base);
     v('no_header', join(render(base, { header: null })), { ...base, header: base.header.map((_, j) => `column_${j + 1}`) });
   }

@@ -46,7 +46,7 @@ async function load(v: Variant) {
 // the pollution types, known before the corpus is built (one describe per type)
 const TYPES = [
   'clean', 'delim_semicolon', 'delim_tab', 'delim_pipe', 'delim_colon', 'delim_caret', 'stray_quote', 'stray_quote_open', 'backslash_escape',
-  'single_quote', 'padded', 'preamble', 'footer', 'comments', 'blank_lines', 'cr_only', 'mixed_newlines', 'header_fewer',
+  'single_quote', 'padded', 'preamble', 'footer', 'comments', 'blank_lines', 'cr_only', 'mixed_newlines', 'header_fewer', 'header_fewer_trailing',
   'header_more', 'no_header', 'single_column', 'combo_preamble_semicolon_crlf', 'combo_stray_quote_tab',
   'combo_padded_pipe_footer', 'combo_comments_blank_cr', 'combo_single_quote_semicolon',
 ];

@@ -74,9 +74,50 @@ function printStatus(s: Json, io: Out): void {
   w(`dataset ${d.name} — version ${d.version}, ${s.row_count} rows ingested, ${d.row_count ?? '?'} rows in total, ${d.objects.length} object(s)`);
   const report = new Map<string, Json>((s.report?.columns ?? []).map((c: Json) => [c.name, c]));
   w(table(['column', 'type', 'why'], d.schema.map((c: Json) => [c.name, c.type, report.get(c.name)?.reason ?? ''])));
+  const det = s.report?.detected;
+  if (det) {
+    const conf = s.report?.confidence ?? {};
+    const runner = conf.runner_up ? ` (runner-up: delimiter ${JSON.stringify(conf.runner_up.delimiter)}, score ${conf.runner_up.score} vs ${conf.score})` : '';
+    const hinted = det.from_hints?.length ? ` · from your hints: ${det.from_hints.join(', ')}` : '';
+    w(
+      `detected: delimiter ${JSON.stringify(det.delimiter)}, quote ${JSON.stringify(det.quote)}, header ${det.header ? 'yes' : 'no'} (${conf.header ?? '?'}), ` +
+        `${det.skip_lines} line(s) skipped before the table, ${det.encoding} · confidence ${conf.level ?? '?'}${runner}${hinted}`,
+    );
+  }
+  for (const t of s.report?.transformations ?? []) {
+    w(`changed: ${Object.entries(t as Json).map(([k, v]) => (k === 'kind' ? String(v) : `${k} ${String(v)}`)).join(', ')}`);
+  }
   if (s.rejected_rows) w(`${s.rejected_rows} row(s) set aside: ${s.rejects_url}`);
   for (const n of s.report?.notes ?? []) w(`note: ${n}`);
   if (s.timings_ms) w(`timings (ms): ${Object.entries(s.timings_ms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+interface UploadFlags {
+  name: string;
+  mode: string;
+  badRows: string;
+  wait: boolean;
+  timeout: number;
+  json?: boolean;
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  header?: boolean;
+  skip?: number;
+  encoding?: string;
+}
+
+/** The CSV hints given as flags (`\t` may be typed as a two-character escape). */
+function csvHints(o: UploadFlags): { csv?: Record<string, unknown> } {
+  const ch = (v: string | undefined) => (v === '\\t' || v === 'tab' ? '\t' : v);
+  const csv: Record<string, unknown> = {};
+  if (o.delimiter !== undefined) csv.delimiter = ch(o.delimiter);
+  if (o.quote !== undefined) csv.quote = o.quote;
+  if (o.escape !== undefined) csv.escape = ch(o.escape);
+  if (o.header !== undefined) csv.header = o.header;
+  if (o.skip !== undefined) csv.skip_lines = o.skip;
+  if (o.encoding !== undefined) csv.encoding = o.encoding;
+  return Object.keys(csv).length ? { csv } : {};
 }
 
 export function program(io: Out): Command {
@@ -95,10 +136,17 @@ export function program(io: Out): Command {
     .requiredOption('-n, --name <name>', 'dataset name')
     .addOption(new Option('-m, --mode <mode>', 'replace the dataset or append to it').choices(['replace', 'append']).default('replace'))
     .addOption(new Option('--bad-rows <policy>', 'fail on rows that do not fit, or set them aside').choices(['fail', 'quarantine']).default('fail'))
+    .option('--delimiter <char>', 'CSV hint: the field delimiter (e.g. ";" or "\\t" for tab)')
+    .option('--quote <char>', 'CSV hint: the quote character ("" for none)')
+    .option('--escape <char>', 'CSV hint: the escape character inside quotes')
+    .option('--header', 'CSV hint: the first line (after --skip) is a header')
+    .option('--no-header', 'CSV hint: there is no header line')
+    .option('--skip <lines>', 'CSV hint: lines to skip before the table', positiveInt)
+    .addOption(new Option('--encoding <encoding>', 'CSV hint: the text encoding').choices(['utf-8', 'utf-16', 'windows-1252', 'latin-1']))
     .option('--no-wait', 'return once the file is uploaded')
     .option('--timeout <seconds>', 'how long to wait for ingest', positiveInt, 900)
     .option('--json', 'print the final status as JSON')
-    .action(async (file: string, o: { name: string; mode: string; badRows: string; wait: boolean; timeout: number; json?: boolean }, cmd: Command) => {
+    .action(async (file: string, o: UploadFlags, cmd: Command) => {
       let size: number;
       try {
         const st = fs.statSync(file);
@@ -114,6 +162,7 @@ export function program(io: Out): Command {
         size,
         filename: path.basename(file),
         bad_rows: o.badRows,
+        ...csvHints(o),
       });
       const started = Date.now();
       let bar: cliProgress.SingleBar | undefined;

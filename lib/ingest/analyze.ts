@@ -184,7 +184,7 @@ export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
   const start = t.textStart + detection.tableStart;
   const end = detection.footerStart >= 0 ? t.textStart + detection.footerStart : t.size;
   const headerNames = detection.header && detection.headerCells ? combineHeaderRows(detection.headerCells) : null;
-  const names = columnNames(headerNames, detection.fields).names;
+  const names = columnNames(headerNames, detection.fields, detection.headerAlign).names;
   const sampleColumns = names.map((name, j) => ({ name, type: typeName(detection.sampleMasks[j] ?? 0), nullable: true }));
   const d = detection.dialect;
   const direct =
@@ -231,7 +231,7 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   }
   if (scanner.records === 0 && !scanner.headerCells) throw ingestError('empty_file', 'The file has no rows.');
 
-  const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields);
+  const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields, detection.headerAlign);
   const transformations: Array<Record<string, unknown>> = [];
   if (t.encoding !== 'utf-8') transformations.push({ kind: 're-encoded', from: t.encoding, to: 'utf-8' });
   if (scanner.trimmedCells) transformations.push({ kind: 'trimmed_padding', cells: scanner.trimmedCells });

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../config.js';
-import { LakehouseError, errorMessage } from '../errors.js';
+import { LakehouseError } from '../errors.js';
 import { log } from '../log.js';
 import { isValidName, isValidUploadId } from '../names.js';
 import { downloadToFile, headObject, uploadFile, type Head } from '../storage/objects.js';
@@ -24,6 +24,7 @@ import { NotUtf8Error, openText, planTable, retranscode, sameColumns, scanTable,
 import { copyRanges, gunzip, ingestError, isGzip, writeCanonical, writeRejects } from './prepare.js';
 import { csvToParquet, startConversion, warmUp, type Conversion } from './convert.js';
 import { acquireLease, finishIngest, type UploadRecord } from './status.js';
+import { uploadError } from './failure.js';
 
 export type IngestOutcome =
   | { outcome: 'ready'; uploadId: string; rows: number }
@@ -110,7 +111,7 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
     return { outcome: 'ready', uploadId, rows: result.rows };
   } catch (e) {
     timings.total = Date.now() - started;
-    const err = toUploadError(e);
+    const err = uploadError(e);
     log[err.code === 'internal' ? 'error' : 'info']('ingest: failed', { upload_id: uploadId, code: err.code, err: e });
     await finishIngest(uploadId, owner, (r) => {
       r.state = 'failed';
@@ -126,16 +127,6 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
 function ensureDir(d: string): string {
   fs.mkdirSync(d, { recursive: true });
   return d;
-}
-
-function toUploadError(e: unknown): UploadRecord['error'] & object {
-  if (e instanceof LakehouseError && e.expose && e.status < 500) {
-    return { ...(e.details ?? {}), code: e.code, message: e.message };
-  }
-  if (e instanceof LakehouseError && e.status >= 500 && e.code !== 'internal') {
-    return { code: e.code, message: e.message };
-  }
-  return { code: 'internal', message: `Ingest failed unexpectedly (${errorMessage(e).slice(0, 200)}).` };
 }
 
 interface RunResult {

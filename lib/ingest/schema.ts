@@ -22,20 +22,31 @@ export interface NamingResult {
   renamed: Map<number, string>;
 }
 
-/** Unique, non-blank column names (case-insensitive, as DuckDB identifiers are). */
-export function columnNames(header: string[] | null, fields: number): NamingResult {
+/**
+ * Unique, non-blank column names (case-insensitive, as DuckDB identifiers are). A header with fewer
+ * names than the rows have fields names the columns from the left — unless `align` is 'end': then
+ * the leading columns are the unnamed ones (R's write.csv leaves out the row names' header).
+ */
+export function columnNames(header: string[] | null, fields: number, align: 'start' | 'end' = 'start'): NamingResult {
   const notes: string[] = [];
   const renamed = new Map<number, string>();
   const raw: string[] = [];
+  const shift = header && header.length < fields && align === 'end' ? fields - header.length : 0;
   for (let j = 0; j < fields; j++) {
     if (!header) raw.push(`column_${j + 1}`);
     else {
       // names are kept byte for byte (a trailing space included); only a blank name is replaced
-      const h = header[j] ?? '';
+      const h = j < shift ? '' : (header[j - shift] ?? '');
       raw.push(h.trim().length === 0 ? '' : h);
     }
   }
-  if (header && header.length < fields) notes.push(`the header has ${header.length} names for ${fields} columns: the rest are named column_N`);
+  if (header && header.length < fields) {
+    notes.push(
+      shift
+        ? `the header has ${header.length} names for ${fields} columns: they name the last ${header.length} (the first ${shift} column(s), like row names, are named column_N)`
+        : `the header has ${header.length} names for ${fields} columns: the rest, empty in every row, are named column_N`,
+    );
+  }
   if (header && header.length > fields) {
     const extra = header.slice(fields).filter((h) => h.trim().length > 0);
     notes.push(
@@ -53,8 +64,8 @@ export function columnNames(header: string[] | null, fields: number): NamingResu
       name = `column_${j + 1}`;
       let k = 2;
       while (taken.has(name.toLowerCase()) || used.has(name.toLowerCase())) name = `column_${j + 1}_${k++}`;
-      if (header && j < header.length) {
-        renamed.set(j, header[j] ?? '');
+      if (header && j >= shift && j - shift < header.length) {
+        renamed.set(j, header[j - shift] ?? '');
         notes.push(`column ${j + 1} has a blank header name: named ${name}`);
       }
     } else if (used.has(name.toLowerCase())) {

@@ -27,6 +27,11 @@ export interface TableLayout {
   headerEvidence?: { column: number; value: string };
   /** Field count of the header record when it differs from `fields`. */
   headerFields: number;
+  /**
+   * Which columns a header with fewer names names: 'start' when the extra columns are empty in
+   * every row (a trailing delimiter), 'end' otherwise (R's row names: the leading column unnamed).
+   */
+  headerAlign: 'start' | 'end';
   /** Byte offset where the table (header or first data record) starts, in the sample. */
   tableStart: number;
   /** Physical line (1-based) where the table starts. */
@@ -197,6 +202,12 @@ export function locateTable(
   }
   const dataStart = header ? headerIdx + headerRows : headerIdx;
   const sampleData = dataFrom(dataStart);
+  let headerAlign: 'start' | 'end' = 'start';
+  if (header && headerFields < k) {
+    const extra = k - headerFields;
+    const trailingEmpty = sampleData.every((r) => r.cells.slice(k - extra).every((c) => c.length === 0));
+    headerAlign = trailingEmpty ? 'start' : 'end';
+  }
   const sampleMasks: number[] = [];
   for (let j = 0; j < k; j++) sampleMasks.push(columnMask(sampleData, j));
   return {
@@ -206,6 +217,7 @@ export function locateTable(
     headerWhy,
     ...(headerEvidence ? { headerEvidence } : {}),
     headerFields,
+    headerAlign,
     tableStart: first ? first.start : 0,
     tableLine: first ? first.line : firstLine,
     preambleLines,

@@ -20,6 +20,8 @@ export interface UploadOptions {
   filename?: string;
   bad_rows?: 'fail' | 'quarantine';
   sendSize?: boolean;
+  /** CSV hints (API.md v2). */
+  csv?: Record<string, unknown>;
 }
 
 export async function presignAndPut(content: Buffer | string, opts: UploadOptions) {
@@ -32,6 +34,7 @@ export async function presignAndPut(content: Buffer | string, opts: UploadOption
       ...(opts.mode ? { mode: opts.mode } : {}),
       ...(opts.filename ? { filename: opts.filename } : {}),
       ...(opts.bad_rows ? { bad_rows: opts.bad_rows } : {}),
+      ...(opts.csv ? { csv: opts.csv } : {}),
       ...(opts.sendSize === false ? {} : { size: body.length }),
     },
   });
@@ -134,4 +137,13 @@ export function cellsSurvive(source: Array<Array<string | null>>, got: { columns
     }
   }
   return problems;
+}
+
+/** All rows of a dataset as /sql answers them (JSON), with the column names and types. */
+export async function sqlTable(name: string): Promise<{ columns: Array<{ name: string; type: string }>; rows: unknown[][] }> {
+  const { handler: sqlFn } = await import('../../functions/sql.js');
+  const r = await callHttp(sqlFn, { method: 'POST', path: '/sql', body: { sql: `SELECT * FROM "${name}"`, limit: 1_000_000 } });
+  if (r.status !== 200) throw new Error(`/sql ${r.status}: ${r.text}`);
+  if (r.json.result_url) throw new Error('result spilled; use a smaller file');
+  return { columns: r.json.columns, rows: r.json.rows };
 }
