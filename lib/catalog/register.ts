@@ -22,6 +22,11 @@ import {
 import { commit, mapLimit, readHead, readVersion, type Decision } from './store.js';
 
 export type Mode = 'replace' | 'append';
+/**
+ * What a commit with another schema does (API.md v2): `fail` (409 schema_conflict with the diff) or
+ * `overwrite` (a replace installs the new schema as the next version). `evolve` is not built yet.
+ */
+export type SchemaChange = 'fail' | 'overwrite';
 export const MAX_OBJECTS = 10_000;
 
 export interface RegisterRequest {
@@ -31,6 +36,7 @@ export interface RegisterRequest {
   objects: ObjectRef[];
   row_count: number | null;
   mode: Mode;
+  schemaChange?: SchemaChange;
 }
 
 function nonNegInt(v: unknown, what: string): number {
@@ -38,6 +44,21 @@ function nonNegInt(v: unknown, what: string): number {
     throw badRequest('invalid_request', `${what} must be a non-negative integer.`);
   }
   return v;
+}
+
+export function parseSchemaChange(v: unknown, mode: Mode): SchemaChange {
+  if (v === undefined || v === null || v === 'fail') return 'fail';
+  if (v === 'overwrite') {
+    if (mode !== 'replace') throw badRequest('invalid_schema_change', 'schema_change "overwrite" needs mode "replace".');
+    return v;
+  }
+  if (v === 'evolve') throw badRequest('invalid_schema_change', 'schema_change "evolve" is not supported yet; use "overwrite" with mode "replace".');
+  throw badRequest('invalid_schema_change', 'schema_change must be "fail" or "overwrite".');
+}
+
+/** Does a commit with this schema conflict with the dataset's current one? */
+export function conflicts(head: StoredManifest | undefined, fp: string, schemaChange: SchemaChange | undefined): boolean {
+  return head !== undefined && head.schema_fingerprint !== fp && schemaChange !== 'overwrite';
 }
 
 export function parseMode(v: unknown): Mode {
@@ -83,7 +104,8 @@ export function parseRegisterRequest(body: unknown): RegisterRequest {
     };
   });
   const rowCount = b.row_count === undefined || b.row_count === null ? null : nonNegInt(b.row_count, 'row_count');
-  return { name, schema, schema_fingerprint: fp, objects, row_count: rowCount, mode: parseMode(b.mode) };
+  const mode = parseMode(b.mode);
+  return { name, schema, schema_fingerprint: fp, objects, row_count: rowCount, mode, schemaChange: parseSchemaChange(b.schema_change, mode) };
 }
 
 /** HEADs every object: it must exist, and match its declared size. Fills in unknown sizes. */
@@ -131,7 +153,7 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
     req.name,
     (head): Decision => {
       existing = head !== undefined;
-      if (head && head.schema_fingerprint !== req.schema_fingerprint) {
+      if (head && conflicts(head, req.schema_fingerprint, req.schemaChange)) {
         throw schemaConflict(req.name, head, req.schema, req.schema_fingerprint);
       }
       const newKeys = new Set(req.objects.map((o) => o.key));

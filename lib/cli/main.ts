@@ -105,6 +105,7 @@ interface UploadFlags {
   header?: boolean;
   skip?: number;
   encoding?: string;
+  schemaChange?: string;
 }
 
 /** The CSV hints given as flags (`\t` may be typed as a two-character escape). */
@@ -143,6 +144,7 @@ export function program(io: Out): Command {
     .option('--no-header', 'CSV hint: there is no header line')
     .option('--skip <lines>', 'CSV hint: lines to skip before the table', positiveInt)
     .addOption(new Option('--encoding <encoding>', 'CSV hint: the text encoding').choices(['utf-8', 'utf-16', 'windows-1252', 'latin-1']))
+    .addOption(new Option('--schema-change <policy>', 'when the schema differs: fail, or overwrite it (with --mode replace)').choices(['fail', 'overwrite']))
     .option('--no-wait', 'return once the file is uploaded')
     .option('--timeout <seconds>', 'how long to wait for ingest', positiveInt, 900)
     .option('--json', 'print the final status as JSON')
@@ -163,6 +165,7 @@ export function program(io: Out): Command {
         filename: path.basename(file),
         bad_rows: o.badRows,
         ...csvHints(o),
+        ...(o.schemaChange ? { schema_change: o.schemaChange } : {}),
       });
       const started = Date.now();
       let bar: cliProgress.SingleBar | undefined;

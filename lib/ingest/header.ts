@@ -190,7 +190,13 @@ export function isFurtherHeaderRow(r: SampleRecord, data: SampleRecord[]): boole
   return typeFails > 0 || shapeFails > 1;
 }
 
-/** Header-like: every cell is non-empty text (not a typed value). */
+/** Header-like: every cell is text (not a typed value), and most are not empty (a blank first name is common). */
 export function looksLikeNames(r: SampleRecord): boolean {
-  return r.cells.every((c, j) => c.trim().length > 0 && r.masks[j] === 0);
+  let named = 0;
+  for (let j = 0; j < r.cells.length; j++) {
+    if (r.cells[j]!.trim().length === 0) continue;
+    if (r.masks[j] !== 0) return false;
+    named++;
+  }
+  return named >= 2 && named >= r.cells.length / 2;
 }

@@ -18,7 +18,8 @@ import { keys, parseUploadKey } from '../storage/keys.js';
 import type { ObjectEvent } from '../storage/events.js';
 import { fingerprint, publicManifest } from '../catalog/manifest.js';
 import { warmEncoder } from '../catalog/codec.js';
-import { commitObjects, schemaConflict } from '../catalog/register.js';
+import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js';
+import { schemaDiff } from '../catalog/manifest.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, openText, planTable, retranscode, sameColumns, scanTable, type Analysis } from './analyze.js';
 import { copyRanges, gunzip, ingestError, isGzip, writeCanonical, writeRejects } from './prepare.js';
@@ -233,10 +234,10 @@ async function run(
   const fp = fingerprint(a.columns);
   // Fail fast on schema drift (re-checked atomically at commit).
   const current = await currentP;
-  if (current && current.schema_fingerprint !== fp) {
+  if (conflicts(current, fp, rec.schema_change)) {
     early?.conversion.cancel();
     await early?.result;
-    throw schemaConflict(name, current, a.columns, fp);
+    throw schemaConflict(name, current!, a.columns, fp);
   }
   mark('detect', t);
 
@@ -303,6 +304,7 @@ async function run(
       objects: [{ key: objectKey, size: committedBefore ? existing!.size : size, row_count: rows }],
       row_count: rows,
       mode: rec.mode,
+      schemaChange: rec.schema_change,
     },
     { idempotent: true, commitId: `ingest:${rec.upload_id}` },
   );
@@ -310,6 +312,7 @@ async function run(
 
   const report: Record<string, unknown> = {
     ...a.report,
+    ...(current && current.schema_fingerprint !== fp ? { schema_changes: schemaDiff(current.schema, a.columns) } : {}),
     rows,
     ...(a.scanner.bad.length ? { rejected_rows: a.scanner.bad.length } : {}),
   };

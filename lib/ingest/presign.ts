@@ -5,7 +5,7 @@ import { normalizeName } from '../names.js';
 import { config } from '../config.js';
 import { keys, type UploadExt } from '../storage/keys.js';
 import { presignPut } from '../storage/objects.js';
-import { parseMode } from '../catalog/register.js';
+import { parseMode, parseSchemaChange, type SchemaChange } from '../catalog/register.js';
 import { writeStatus, type BadRows, type UploadRecord } from './status.js';
 import { parseCsvHints } from './hints.js';
 import type { CsvHints } from './dialect.js';
@@ -33,6 +33,7 @@ export interface PresignResult {
   mode: string;
   bad_rows: BadRows;
   csv?: CsvHints;
+  schema_change?: SchemaChange;
   key: string;
   url: string;
   method: 'PUT';
@@ -50,6 +51,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
   const mode = parseMode(b.mode);
   const badRows = parseBadRows(b.bad_rows);
   const csv = parseCsvHints(b.csv);
+  const schemaChange = parseSchemaChange(b.schema_change, mode);
   const cfg = config();
   let size: number | undefined;
   if (b.size !== undefined && b.size !== null) {
@@ -74,6 +76,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
     mode,
     bad_rows: badRows,
     ...(csv ? { csv } : {}),
+    ...(schemaChange !== 'fail' ? { schema_change: schemaChange } : {}),
     key,
     filename: typeof b.filename === 'string' ? b.filename : null,
     size: size ?? null,
@@ -91,6 +94,7 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
     mode,
     bad_rows: badRows,
     ...(csv ? { csv } : {}),
+    ...(schemaChange !== 'fail' ? { schema_change: schemaChange } : {}),
     key,
     url,
     method: 'PUT',

@@ -8,7 +8,7 @@ import { keys } from '../storage/keys.js';
 import { withLock } from '../storage/lock.js';
 import { config } from '../config.js';
 import type { Manifest } from '../catalog/manifest.js';
-import type { Mode } from '../catalog/register.js';
+import type { Mode, SchemaChange } from '../catalog/register.js';
 import type { CsvHints } from './dialect.js';
 
 export type UploadState = 'pending' | 'ingesting' | 'ready' | 'failed';
@@ -29,6 +29,8 @@ export interface UploadRecord {
   bad_rows: BadRows;
   /** CSV hints given with the upload (override detection). */
   csv?: CsvHints;
+  /** What to do when the schema differs from the dataset's (default fail). */
+  schema_change?: SchemaChange;
   key: string;
   filename?: string | null;
   size?: number | null;

@@ -25,6 +25,10 @@ export interface TruthEntry {
   notes?: string;
   comment?: string;
   ragged?: boolean;
+  /** Spaces around fields are not significant (the format says so). */
+  trim?: boolean;
+  /** A header with fewer names than fields names the last columns (R's write.csv). */
+  header_align?: 'start' | 'end';
 }
 
 export function loadTruth(): TruthEntry[] {
@@ -48,8 +52,9 @@ function lineStarts(text: string): number[] {
 }
 
 /** Column names by the contract's rules: blank → column_N, duplicates (any case) → name_2, … */
-export function contractNames(header: string[] | null, fields: number): string[] {
-  const raw = Array.from({ length: fields }, (_, j) => (header ? (header[j] ?? '') : `column_${j + 1}`));
+export function contractNames(header: string[] | null, fields: number, align: 'start' | 'end' = 'start'): string[] {
+  const shift = header && align === 'end' ? Math.max(0, fields - header.length) : 0;
+  const raw = Array.from({ length: fields }, (_, j) => (header ? (j < shift ? '' : (header[j - shift] ?? '')) : `column_${j + 1}`));
   const blankless = raw.map((n) => (n.trim().length === 0 ? '' : n));
   const taken = new Set(blankless.filter((n) => n).map((n) => n.toLowerCase()));
   const used = new Set<string>();
@@ -80,19 +85,20 @@ export function expectedTable(t: TruthEntry): Table {
     delimiter: t.delimiter,
     quote: t.quote === '' ? false : t.quote,
     escape: t.escape === '' ? null : t.escape,
-    relax_column_count: false,
+    relax_column_count: t.header_align === 'end',
     relax_quotes: false,
     skip_empty_lines: true,
-    trim: false,
+    trim: !!t.trim,
     ...(t.comment ? { comment: t.comment, comment_no_infix: true } : {}),
   }) as string[][];
-  const fields = recs[0]!.length;
+  const hdr = t.header ? recs.slice(0, t.header_lines) : [];
+  const fields = recs[hdr.length]!.length;
+  if (recs.slice(hdr.length).some((r) => r.length !== fields)) throw new Error(`${t.file}: rows of another width`);
   if (!t.header) return { names: contractNames(null, fields), rows: recs };
-  const hdr = recs.slice(0, t.header_lines);
   const joined = Array.from({ length: fields }, (_, j) =>
     hdr.length === 1 ? (hdr[0]![j] ?? '') : hdr.map((r) => r[j] ?? '').filter((c) => c.trim().length > 0).join(' '),
   );
-  return { names: contractNames(joined, fields), rows: recs.slice(t.header_lines) };
+  return { names: contractNames(hdr.length === 1 ? hdr[0]! : joined, fields, t.header_align), rows: recs.slice(t.header_lines) };
 }
 
 export interface Loaded {

@@ -22,6 +22,7 @@ export interface UploadOptions {
   sendSize?: boolean;
   /** CSV hints (API.md v2). */
   csv?: Record<string, unknown>;
+  schema_change?: 'fail' | 'overwrite';
 }
 
 export async function presignAndPut(content: Buffer | string, opts: UploadOptions) {
@@ -35,6 +36,7 @@ export async function presignAndPut(content: Buffer | string, opts: UploadOption
       ...(opts.filename ? { filename: opts.filename } : {}),
       ...(opts.bad_rows ? { bad_rows: opts.bad_rows } : {}),
       ...(opts.csv ? { csv: opts.csv } : {}),
+      ...(opts.schema_change ? { schema_change: opts.schema_change } : {}),
       ...(opts.sendSize === false ? {} : { size: body.length }),
     },
   });

@@ -34,18 +34,19 @@ for (const t of truth) {
       delimiter: t.delimiter,
       quote: t.quote === '' ? false : t.quote,
       escape: t.escape === '' ? null : t.escape,
-      relax_column_count: !!t.ragged,
+      relax_column_count: !!t.ragged || t.header_align === 'end',
       relax_quotes: false,
       skip_empty_lines: false,
-      trim: false, ltrim: false, rtrim: false,
+      trim: !!t.trim, ltrim: false, rtrim: false,
       bom: true,
     };
     if (t.comment) { opts.comment = t.comment; opts.comment_no_infix = true; }
     const recs = parse(body, opts);
-    const widths = new Set(recs.map((r) => r.length));
     const hdr = t.header ? recs.slice(0, t.header_lines) : [];
+    // a header with fewer names (header_align "end") is not a ragged row
+    const widths = new Set((t.header_align === 'end' ? recs.slice(hdr.length) : recs).map((r) => r.length));
     const rows = recs.length - hdr.length;
-    const fields = recs[0].length;
+    const fields = recs[hdr.length].length;
     let problem = '';
     if (!t.ragged && widths.size !== 1) problem = `widths ${[...widths]}`;
     if (t.header && hdr[0].every((h) => h === '')) problem = 'empty header';
