@@ -153,13 +153,23 @@ function systematicPadding(sample: Buffer, delim: number): boolean {
 }
 
 /**
- * Candidates in order of preference (ties go to the earlier one), restricted by the hints.
+ * Candidates in order of preference (ties go to the earlier one), restricted by the hints. Variants
+ * that would parse the sample exactly like an earlier one are left out: a delimiter that does not
+ * occur, a quote character that does not occur (but `"` is always tried), a backslash escape
+ * without a backslash, "no quoting" when no quote character occurs.
  */
 export function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect[] {
   const out: Dialect[] = [];
-  const delims = hints.delimiter !== undefined ? [hints.delimiter] : CANDIDATE_DELIMITERS;
-  const quotes = hints.quote !== undefined ? (hints.quote === '' ? [] : [hints.quote]) : QUOTES;
-  const noQuote = hints.quote === undefined || hints.quote === '';
+  const scan = sample.length > 256 * 1024 ? sample.subarray(0, 256 * 1024) : sample;
+  const present = new Set<number>();
+  for (const c of scan) present.add(c);
+  const delims = hints.delimiter !== undefined ? [hints.delimiter] : CANDIDATE_DELIMITERS.filter((d) => present.has(d.charCodeAt(0)));
+  if (delims.length === 0) delims.push(',');
+  const quotes =
+    hints.quote !== undefined ? (hints.quote === '' ? [] : [hints.quote]) : QUOTES.filter((q) => q === '"' || present.has(q.charCodeAt(0)));
+  const anyQuote = QUOTES.some((q) => present.has(q.charCodeAt(0)));
+  const noQuote = hints.quote === '' || (hints.quote === undefined && anyQuote);
+  const backslash = present.has(92);
   for (const delim of delims) {
     const dc = delim.charCodeAt(0);
     const trims = dc !== 32 && systematicPadding(sample, dc) ? [false, true] : [false];
@@ -167,10 +177,10 @@ export function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect
       for (const q of quotes) {
         const qc = q.charCodeAt(0);
         if (qc === dc) continue;
-        const escapes = hints.escape !== undefined ? [hints.escape.charCodeAt(0)] : [qc, 92];
+        const escapes = hints.escape !== undefined ? [hints.escape.charCodeAt(0)] : backslash ? [qc, 92] : [qc];
         for (const esc of escapes) out.push({ delimiter: dc, quote: qc, escape: esc, comment: -1, trim });
       }
-      if (noQuote) out.push({ delimiter: dc, quote: -1, escape: -1, comment: -1, trim });
+      if (noQuote || quotes.length === 0) out.push({ delimiter: dc, quote: -1, escape: -1, comment: -1, trim });
     }
   }
   return out;

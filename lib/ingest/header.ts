@@ -77,7 +77,14 @@ function sameShape(v: string, data: SampleRecord[], j: number, mask: number): bo
 /** Character classes of a text value: A upper, a lower, 9 digit, anything else itself. */
 function classes(v: string): Set<string> {
   const out = new Set<string>();
-  for (const ch of v) out.add(/\p{Lu}/u.test(ch) ? 'A' : /\p{Ll}/u.test(ch) ? 'a' : /\d/.test(ch) ? '9' : ch);
+  for (const ch of v) {
+    const c = ch.charCodeAt(0);
+    if (c >= 65 && c <= 90) out.add('A');
+    else if (c >= 97 && c <= 122) out.add('a');
+    else if (c >= 48 && c <= 57) out.add('9');
+    else if (c < 128) out.add(ch);
+    else out.add(/\p{Lu}/u.test(ch) ? 'A' : /\p{Ll}/u.test(ch) ? 'a' : ch);
+  }
   return out;
 }
 

@@ -107,7 +107,9 @@ export function locateTable(
     headerIdx = 0;
   }
   const tableRec = rows[headerIdx];
-  const dataFrom = (i: number) => rows.slice(i).filter(full);
+  // header decisions look at the first 1,000 records after the candidate row (the types of the
+  // whole sample still come from every record below)
+  const dataFrom = (i: number, limit = 1000) => rows.slice(i, i + limit).filter(full);
   let header = true;
   let headerRows = 1;
   let headerWhy: TableLayout['headerWhy'] = 'assumed';
@@ -201,7 +203,7 @@ export function locateTable(
     }
   }
   const dataStart = header ? headerIdx + headerRows : headerIdx;
-  const sampleData = dataFrom(dataStart);
+  const sampleData = dataFrom(dataStart, Infinity);
   let headerAlign: 'start' | 'end' = 'start';
   if (header && headerFields < k) {
     const extra = k - headerFields;
