@@ -89,7 +89,9 @@ export function locateTable(
       if (!(v.header && looksLikeNames(rows[startIdx]!))) headerIdx = startIdx - 1;
     }
   }
-  // A preamble block separated from the table by a blank line ends at that line.
+  // A preamble block separated from the table by a blank line ends at that line (the block began
+  // with a line that does not fit the table, so it is not the table's own first rows).
+  let blankBlock = false;
   if (headerIdx > 0) {
     const blank = recs.find((r) => r.blank && r.line > rows[headerIdx]!.line && r.line < (rows[headerIdx + 3]?.line ?? Infinity));
     if (blank) {
@@ -97,12 +99,13 @@ export function locateTable(
       if (after > headerIdx && full(rows[after]!)) {
         startIdx = after;
         headerIdx = after;
+        blankBlock = true;
       }
     }
   }
   // Preamble lines do not belong to the table: another field count, or empty but one cell.
   // Anything else before the start means there is no preamble (a ragged row for the full pass).
-  if (headerIdx > 0 && (headerIdx > 50 || rows.slice(0, headerIdx).some((r) => full(r) && !mostlyEmpty(r)))) {
+  if (headerIdx > 0 && (headerIdx > 50 || (!blankBlock && rows.slice(0, headerIdx).some((r) => full(r) && !mostlyEmpty(r))))) {
     startIdx = 0;
     headerIdx = 0;
   }
