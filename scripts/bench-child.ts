@@ -110,12 +110,10 @@ async function main(): Promise<Record<string, unknown>> {
       const t = performance.now();
       const res = await con.stream(`SELECT to_json(t)::VARCHAR FROM read_parquet('${args[0]}') t`);
       const parts: string[] = [];
-      let bytes = 0;
       for (;;) {
         const c = await res.fetchChunk();
         if (!c || c.rowCount === 0) break;
         const s = (c.getColumnValues(0) as string[]).join(',');
-        bytes += Buffer.byteLength(s);
         parts.push(s);
       }
       const body = `[${parts.join(',')}]`;

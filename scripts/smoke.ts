@@ -31,7 +31,7 @@ async function putWithCurl(url: string, file: string): Promise<string> {
     if ((e as { code?: string }).code === 'ENOENT') {
       // no curl on this machine: same request with fetch
       const r = await fetch(url, { method: 'PUT', body: fs.readFileSync(file) });
-      if (!r.ok) throw new Error(`PUT ${r.status}`);
+      if (!r.ok) throw new Error(`PUT ${r.status}`, { cause: e });
       return `fetch ${r.status} (curl not installed)`;
     }
     throw e;
@@ -103,4 +103,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code));
+void main().then((code) => process.exit(code));

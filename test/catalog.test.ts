@@ -314,7 +314,7 @@ describe('orphan cleanup (gc)', () => {
   });
 });
 
-async function concurrencySuite(label: string) {
+function concurrencySuite(label: string) {
   it(`${label}: 16 concurrent appends all take effect, versions 1..16`, async () => {
     const objs = await Promise.all(Array.from({ length: 16 }, (_, i) => putData('appends', `a${i}`)));
     const results = await Promise.all(

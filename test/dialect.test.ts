@@ -16,7 +16,7 @@ import { baseTables, variants, type Variant } from '../scripts/polluter.js';
 import { score } from '../scripts/bench-dialect.js';
 
 let dir: string;
-let all: Variant[] = [];
+const all: Variant[] = [];
 let duck: DuckDBInstance;
 
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation templates are untyped JSON */
 /**
  * `sls package` works offline and produces what AWS needs: the bucket with its ObjectCreated
  * notification on uploads/ → ingest, IAM scoped to this bucket, environment wiring, sensible
@@ -14,7 +15,6 @@ import yauzl from 'yauzl';
 
 const LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024;
 let dir: string;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 let cfn: any;
 
 function zipEntries(file: string): Promise<Array<{ name: string; size: number }>> {

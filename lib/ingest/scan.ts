@@ -354,7 +354,6 @@ export class Scanner {
         if (i >= end) {
           if (!final) return recStart;
           next = end;
-          recordDone = true;
           break;
         }
         const c = b[i]!;
@@ -581,7 +580,7 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;
-    let need = 0;
+    let need: number;
     if (c < 0x80) {
       i++;
       continue;

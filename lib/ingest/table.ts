@@ -158,7 +158,6 @@ export function locateTable(
   }
   // Mostly-empty lines before the header are a preamble only when the header is a header.
   if (headerIdx > 0 && !header && headerWhy !== 'hint' && rows.slice(0, metadataFrom ?? headerIdx).some((r) => full(r))) {
-    startIdx = 0;
     headerIdx = 0;
   }
   const tableFirst = rows[headerIdx];

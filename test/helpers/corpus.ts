@@ -31,8 +31,8 @@ export interface TruthEntry {
   header_align?: 'start' | 'end';
 }
 
-export function loadTruth(): TruthEntry[] {
-  return JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, 'truth.json'), 'utf8')) as TruthEntry[];
+export function loadTruth(dir = CORPUS_DIR): TruthEntry[] {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as TruthEntry[];
 }
 
 export interface Table {
@@ -75,8 +75,8 @@ export function contractNames(header: string[] | null, fields: number, align: 's
 }
 
 /** The table an independent reader makes of the file when told its true dialect. */
-export function expectedTable(t: TruthEntry): Table {
-  const bytes = fs.readFileSync(path.join(CORPUS_DIR, t.file));
+export function expectedTable(t: TruthEntry, dir = CORPUS_DIR): Table {
+  const bytes = fs.readFileSync(path.join(dir, t.file));
   const text = new TextDecoder(t.encoding === 'latin-1' ? 'windows-1252' : t.encoding).decode(bytes);
   const starts = lineStarts(text);
   const last = starts.length - t.footer_lines;
