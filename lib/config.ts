@@ -1,11 +1,11 @@
 /**
  * Runtime configuration, read from the environment on every call (cheap) so tests and
- * long-lived processes see changes. Names and defaults are the contract in API.md.
+ * long-lived processes see changes. Names and defaults are the contract in docs/api.md.
  */
 import os from 'node:os';
 import path from 'node:path';
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 export const SERVICE = 'lakehouse';
 
 function str(name: string): string | undefined {
@@ -43,6 +43,8 @@ export interface Config {
   gcGraceMs: number;
   duckdbMemoryLimit: string | undefined;
   duckdbThreads: number | undefined;
+  /** Check every HTTP response against openapi.yaml; a mismatch becomes 500 response_invalid (test stacks). */
+  validateResponses: boolean;
 }
 
 export function config(): Config {
@@ -67,5 +69,6 @@ export function config(): Config {
     gcGraceMs: int('LAKEHOUSE_GC_GRACE_MS', 24 * 3600 * 1000, 0),
     duckdbMemoryLimit: str('LAKEHOUSE_DUCKDB_MEMORY_LIMIT'),
     duckdbThreads: str('LAKEHOUSE_DUCKDB_THREADS') ? int('LAKEHOUSE_DUCKDB_THREADS', 1, 1) : undefined,
+    validateResponses: ['1', 'true'].includes(str('LAKEHOUSE_VALIDATE_RESPONSES')?.toLowerCase() ?? ''),
   };
 }

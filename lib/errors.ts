@@ -1,5 +1,5 @@
 /**
- * Typed errors of the domain. Each carries the API.md error code, the HTTP status it maps to
+ * Typed errors of the domain. Each carries the docs/api.md error code, the HTTP status it maps to
  * (mapped to a response in exactly one place: lib/http/errors.ts) and optional details that
  * are safe to show to the client.
  */

@@ -1,4 +1,4 @@
-/** Dataset names (API.md "Names"): validated, then lower-cased. */
+/** Dataset names (docs/api.md "Names"): validated, then lower-cased. */
 import { badRequest } from './errors.js';
 
 export const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,7 +1,7 @@
 /**
  * The embedded S3-compatible server (s3rver) used by `npm start` and by the test harness.
  * Binds to 127.0.0.1 only; data lives in a directory of the caller's choosing.
- * See STACK.md for what it does not enforce (signatures, sizes, conditional writes).
+ * See docs/toolchain.md for what it does not enforce (signatures, sizes, conditional writes).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     const ours = await sql(stack, seed);
     const inst = await DuckDBInstance.create(':memory:');
     const con = await inst.connect();
-    // API.md: an empty VARCHAR cell is '' (DuckDB's own reader makes it NULL)
+    // docs/api.md: an empty VARCHAR cell is '' (DuckDB's own reader makes it NULL)
     const direct = (
       await con.runAndReadAll(`SELECT coalesce(role, '') AS role, count(*) AS n FROM read_csv('${csv}') WHERE state = 'IL' GROUP BY 1 ORDER BY 1`)
     ).getRowsJson() as Array<[string, string]>;

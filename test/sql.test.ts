@@ -56,7 +56,7 @@ describe('seed acceptance', () => {
     const seed = `SELECT role, count(*) AS n FROM workers WHERE state = 'IL' GROUP BY role ORDER BY role`;
     const ours = await rows(seed);
     const con = await duckdb();
-    // API.md: an empty cell in a VARCHAR column is '' (DuckDB's default reader makes it NULL)
+    // docs/api.md: an empty cell in a VARCHAR column is '' (DuckDB's default reader makes it NULL)
     const direct = (
       await con.runAndReadAll(
         `SELECT coalesce(role, '') AS role, count(*) AS n FROM read_csv('${workersCsv}') WHERE state = 'IL' GROUP BY 1 ORDER BY 1`,

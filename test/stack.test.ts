@@ -35,7 +35,7 @@ describe('npm start', () => {
     expect(await r.json()).toEqual({ status: 'ok', service: 'lakehouse', version: expect.any(String) });
   });
 
-  it('unknown route and bad JSON get the API.md envelope over real HTTP', async () => {
+  it('unknown route and bad JSON get the documented error envelope over real HTTP', async () => {
     const r = await fetch(`${stack.api}/definitely/not/here`, { method: 'PATCH' });
     expect(r.status).toBe(404);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -1,5 +1,5 @@
 /**
- * Manifests (API.md): identity, fingerprint and schema diff.
+ * Manifests (docs/api.md): identity, fingerprint and schema diff.
  */
 import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';

@@ -1,5 +1,5 @@
 /**
- * Register semantics (seed ADR-020 + API.md): same name + fingerprint → existing, same
+ * Register semantics (seed ADR-020 + docs/api.md): same name + fingerprint → existing, same
  * dataset_id, objects replaced (or added in append mode), updated_at bumped; new name → created;
  * different fingerprint → 409 schema_conflict with a diff. Objects must exist and live under
  * datasets/<name>/.
@@ -23,7 +23,7 @@ import { commit, mapLimit, readHead, readVersion, type Decision } from './store.
 
 export type Mode = 'replace' | 'append';
 /**
- * What a commit with another schema does (API.md v2): `fail` (409 schema_conflict with the diff) or
+ * What a commit with another schema does (contract v2, docs/api.md): `fail` (409 schema_conflict with the diff) or
  * `overwrite` (a replace installs the new schema as the next version). `evolve` is not built yet.
  */
 export type SchemaChange = 'fail' | 'overwrite';

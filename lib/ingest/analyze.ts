@@ -229,6 +229,13 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
       { line: b.line, ...(column ? { column } : {}) },
     );
   }
+  if (scanner.badCount > scanner.bad.length) {
+    throw ingestError(
+      'too_many_bad_rows',
+      `More than ${scanner.bad.length} rows do not fit the table (the first on line ${scanner.bad[0]!.line}); nothing was ingested. Check the dialect, or correct it with CSV hints.`,
+      { line: scanner.bad[0]!.line },
+    );
+  }
   if (scanner.records === 0 && !scanner.headerCells) throw ingestError('empty_file', 'The file has no rows.');
 
   const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields, detection.headerAlign);

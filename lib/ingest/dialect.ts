@@ -20,7 +20,7 @@ export const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
 const QUOTES = ['"', "'"];
 const COMMON_CODES = COMMON_DELIMITERS.map((c) => c.charCodeAt(0));
 
-/** CSV hints from the upload request (API.md v2): each given field overrides detection. */
+/** CSV hints from the upload request (contract v2, docs/api.md): each given field overrides detection. */
 export interface CsvHints {
   delimiter?: string;
   quote?: string;

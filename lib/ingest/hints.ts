@@ -1,5 +1,5 @@
 /**
- * CSV hints on POST /uploads (API.md v2): `csv: {delimiter?, quote?, escape?, header?, skip_lines?,
+ * CSV hints on POST /uploads (contract v2, docs/api.md): `csv: {delimiter?, quote?, escape?, header?, skip_lines?,
  * encoding?}`. Each given field overrides the matching detection; anything malformed is a
  * `400 invalid_csv_options` naming the field.
  */

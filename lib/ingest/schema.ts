@@ -1,7 +1,7 @@
 /**
  * From a whole-file scan to a schema and a per-column report: column names (header names made
  * unique, blanks named, or column_1…N without a header) and the type each column gets under the
- * API.md rules, with the value that ruled out each narrower type.
+ * docs/api.md rules, with the value that ruled out each narrower type.
  */
 import type { ColumnStats } from './scan.js';
 import { TYPE_ORDER, typeName, whyNot } from './types.js';

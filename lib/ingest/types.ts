@@ -1,5 +1,5 @@
 /**
- * Cell type recognition for whole-file inference (API.md "Ingest"). A column gets the first type
+ * Cell type recognition for whole-file inference (docs/api.md "Ingest"). A column gets the first type
  * that every non-empty value satisfies: BIGINT → DOUBLE → BOOLEAN → DATE → TIMESTAMP → VARCHAR.
  * The checks work on raw UTF-8 bytes so the scanner never materialises strings.
  */

@@ -1,6 +1,6 @@
 /**
  * Result encoding done by DuckDB itself: for each result column, an SQL expression that turns the
- * value into its JSON text (API.md value rules) or its CSV cell. Building rows in SQL avoids
+ * value into its JSON text (docs/api.md value rules) or its CSV cell. Building rows in SQL avoids
  * materialising every value as a JS object (measured in docs/BASELINE.md).
  *
  * JSON rules: integers as numbers when |v| ≤ 2^53−1, else strings; DECIMAL as strings;

@@ -1,7 +1,7 @@
 /**
  * The one configured S3 client. Path-style addressing for non-AWS endpoints (MinIO, LocalStack,
  * the embedded server); checksums only when required so presigned URLs carry no checksum
- * parameters (STACK.md).
+ * parameters (docs/toolchain.md).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { config } from '../config.js';

@@ -1,6 +1,6 @@
 /**
  * Does the store honour conditional writes (PUT If-None-Match: *)? AWS S3 and MinIO do; the
- * embedded server ignores them (STACK.md). Detected once per process and bucket with a probe
+ * embedded server ignores them (docs/toolchain.md). Detected once per process and bucket with a probe
  * object under _locks/; LAKEHOUSE_CONDITIONAL_WRITES=on|off overrides the probe.
  */
 import crypto from 'node:crypto';

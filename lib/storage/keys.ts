@@ -1,5 +1,5 @@
 /**
- * Object keys: validation, and the bucket layout of API.md built in one place.
+ * Object keys: validation, and the bucket layout of docs/api.md built in one place.
  * Generated keys only use [A-Za-z0-9_.-/] so that raw (embedded server) and URL-encoded (AWS)
  * event keys agree.
  */

@@ -20,7 +20,7 @@ export interface UploadOptions {
   filename?: string;
   bad_rows?: 'fail' | 'quarantine';
   sendSize?: boolean;
-  /** CSV hints (API.md v2). */
+  /** CSV hints (docs/api.md). */
   csv?: Record<string, unknown>;
   schema_change?: 'fail' | 'overwrite';
 }
