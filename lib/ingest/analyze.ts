@@ -174,7 +174,7 @@ export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
   }
   // the tail sample locates footer lines; small files are wholly in the head sample
   const tail =
-    t.size > TAIL_BYTES && t.size > t.head.length
+    t.size > TAIL_BYTES
       ? { buf: readBytes(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart - skipBytes }
       : undefined;
   const detection = detect(text, headFinal, tail, hints, (hints.skip_lines ?? 0) + 1);

@@ -13,6 +13,7 @@
  */
 import type { Dialect } from './scan.js';
 import { isCommentLine, parseSample, type SampleRecord } from './sample.js';
+import { isNumberish } from './types.js';
 
 export const COMMON_DELIMITERS = [',', ';', '\t', '|'];
 export const RARE_DELIMITERS = [':', '^', ' '];
@@ -46,7 +47,6 @@ export interface Score {
   records: number;
 }
 
-const NUMBERISH = /^[+-]?[$€£¥]?(\d{1,3}([.,' \u00a0]\d{3})+|\d+)([.,]\d+)?%?$/;
 
 /** Is a text cell "clean" (a plausible value rather than an artefact of a wrong dialect)? */
 function cleanText(v: string, quoted: boolean, d: Dialect): boolean {
@@ -70,7 +70,7 @@ function cleanText(v: string, quoted: boolean, d: Dialect): boolean {
     while (at >= 0) {
       const next = v.charCodeAt(at + 1);
       if (c === 9 || (next !== 32 && !Number.isNaN(next))) {
-        if (!NUMBERISH.test(v.trim())) return false;
+        if (!isNumberish(v.trim())) return false;
         break;
       }
       at = v.indexOf(String.fromCharCode(c), at + 1);

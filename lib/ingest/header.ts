@@ -5,7 +5,7 @@
  * point, an exponent) — `2021` over signed five-decimal floats is a header, not a value. Columns of
  * text are no evidence either way, so a file whose columns are all text is read with a header.
  */
-import { T_ALL, T_BIGINT, T_DOUBLE } from './types.js';
+import { T_ALL, T_BIGINT, T_DOUBLE, T_NUMBERISH } from './types.js';
 import type { SampleRecord } from './sample.js';
 
 export type HeaderVerdict =
@@ -28,7 +28,7 @@ function numberShape(v: string): NumberShape {
 
 /** The common type of a column's non-empty cells (0 when text or no value). */
 export function columnMask(data: SampleRecord[], j: number): number {
-  let mask = T_ALL;
+  let mask = T_ALL | T_NUMBERISH;
   let any = false;
   for (const r of data) {
     const v = r.cells[j];
@@ -186,12 +186,14 @@ export function isFurtherHeaderRow(r: SampleRecord, data: SampleRecord[]): boole
     const v = r.cells[j]!;
     if (v.length === 0) continue;
     const mask = columnMask(data, j);
-    if (!mask) continue;
-    if ((r.masks[j]! & mask) === 0) {
-      // fillers ("-", "N/A", "null") are data; names have letters
-      if (!/\p{L}/u.test(v) || /^(n\/?a|na|nan|null|none|missing|nil|x)$/i.test(v.trim())) return false;
+    const code = mask ? undefined : codeShape(data, j);
+    if (!mask && !code) continue;
+    const fitsType = mask ? (r.masks[j]! & mask) !== 0 : fitsCode(v, code!);
+    if (!fitsType) {
+      // fillers ("-", "N/A", "null") are no evidence either way; names have letters
+      if (!/\p{L}/u.test(v) || /^(n\/?a|na|nan|null|none|missing|nil|x)$/i.test(v.trim())) continue;
       typeFails++;
-    } else if (!sameShape(v, data, j, mask)) shapeFails++;
+    } else if (mask && !sameShape(v, data, j, mask)) shapeFails++;
     else return false;
   }
   return typeFails > 0 || shapeFails > 1;

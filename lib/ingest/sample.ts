@@ -4,7 +4,7 @@
  * and the storage types it satisfies (types.ts).
  */
 import { Scanner, type Dialect } from './scan.js';
-import { T_ALL, classify } from './types.js';
+import { T_ALL, T_NUMBERISH, classify, isNumberish } from './types.js';
 
 export interface SampleRecord {
   cells: string[];
@@ -39,8 +39,10 @@ export function parseSample(buf: Buffer, dialect: Dialect, final: boolean, maxRe
         for (let j = 0; j < sc.nf; j++) {
           const s = sc.cellStart[j]!;
           const e = sc.cellEnd[j]!;
-          cells.push(sc.cellText(b, j));
-          masks.push(e > s && !(sc.cellFlags[j]! & 2) ? classify(b, s, e, T_ALL) : 0);
+          const text = sc.cellText(b, j);
+          cells.push(text);
+          const m = e > s && !(sc.cellFlags[j]! & 2) ? classify(b, s, e, T_ALL) : 0;
+          masks.push(e > s && isNumberish(text) ? m | T_NUMBERISH : m);
           quoted.push((sc.cellFlags[j]! & 1) === 1);
         }
         out.push({

@@ -146,13 +146,39 @@ export function locateTable(
       if (!header) reasons.push('the first record has the types and shapes of the data in every typed column: no header');
       else if (v.why === 'assumed') reasons.push('header assumed: no column has typed values to tell a header from data');
     }
-    // further header rows (units under names, measures under years)
+    // Rows after the first that are not data either: the header block. Its name row is the last
+    // row with no empty cell; rows below it with gaps (units) and rows above it with gaps or
+    // repeated labels (years over measures) join it; a full row above that spans nothing
+    // ("Unit:","Percent") and everything before it are lines about the data (preamble).
     if (header && headerIdx === startIdx && hints.header === undefined) {
-      while (headerRows < 4) {
-        const next = rows[headerIdx + headerRows];
-        if (!next || !full(next) || !isFurtherHeaderRow(next, dataFrom(headerIdx + headerRows + 1))) break;
-        headerRows++;
+      // the body's types are judged below the block's reach, so the block's own rows do not blur them
+      const below = rows.slice(headerIdx + 12, headerIdx + 1012).filter(full);
+      let block = 1;
+      while (block < 12) {
+        const next = rows[headerIdx + block];
+        const body = below.length >= 20 ? below : dataFrom(headerIdx + block + 1);
+        if (!next || !full(next) || !isFurtherHeaderRow(next, body)) break;
+        block++;
       }
+      const blockRows = rows.slice(headerIdx, headerIdx + block);
+      const gaps = (r: SampleRecord) => r.cells.some((c) => c.trim().length === 0);
+      const spans = (r: SampleRecord) => gaps(r) || new Set(r.cells).size < r.cells.length;
+      let nameRow = -1;
+      for (let i = blockRows.length - 1; i >= 0; i--) if (!gaps(blockRows[i]!)) {
+        nameRow = i;
+        break;
+      }
+      let top = 0;
+      if (nameRow > 0) {
+        top = nameRow;
+        while (top > 0 && spans(blockRows[top - 1]!)) top--;
+        if (top > 0) {
+          reasons.push(`${top} line(s) above the header describe the data: skipped`);
+          headerIdx += top;
+          startIdx = headerIdx;
+        }
+      }
+      headerRows = block - top;
       if (headerRows > 1) reasons.push(`${headerRows} header rows: their names are joined per column`);
     }
   }
@@ -181,25 +207,28 @@ export function locateTable(
   } else {
     tailRecs.push(...recs.filter((r) => r.line >= (first?.line ?? 0)));
   }
+  // lines of delimiters only (";;;;", a spreadsheet's empty rows) hold no value: like blank lines
+  const empty = (r: SampleRecord) => r.blank || (!r.broken && filled(r) === 0);
   let lastFull = -1;
   for (let i = tailRecs.length - 1; i >= 0; i--) {
     const r = tailRecs[i]!;
-    if (!r.blank && !isCommentLine(r, d.comment) && full(r)) {
+    if (!empty(r) && !isCommentLine(r, d.comment) && full(r)) {
       lastFull = i;
       break;
     }
   }
   if (lastFull >= 0 && k > 1) {
     const trailing = tailRecs.slice(lastFull + 1).filter((r) => !isCommentLine(r, d.comment));
-    const firstNonBlank = trailing.findIndex((r) => !r.blank);
-    if (firstNonBlank >= 0) {
-      const separated = firstNonBlank > 0;
-      const notes = trailing.filter((r) => !r.blank);
+    const skipped = trailing.filter((r) => !r.blank);
+    if (skipped.length > 0) {
+      // notes set off from the table by a blank or empty line
+      const separated = trailing.findIndex((r) => !empty(r)) !== 0;
+      const notes = trailing.filter((r) => !empty(r));
       const noteLike = (r: SampleRecord) =>
         !r.broken && (r.cells.length === k ? mostlyEmpty(r) && separated : separated || filled(r) <= Math.max(1, Math.ceil(k / 2)));
       if (notes.length <= 10 && notes.every(noteLike)) {
         footerStart = trailing[0]!.start;
-        footerLines = notes.length;
+        footerLines = skipped.length;
         reasons.push(`${footerLines} footer line(s) after the table`);
       }
     }

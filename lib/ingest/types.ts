@@ -9,6 +9,16 @@ export const T_BOOLEAN = 4;
 export const T_DATE = 8;
 export const T_TIMESTAMP = 16;
 export const T_ALL = 31;
+/**
+ * Detection only, never a storage type: a number written for readers — grouped digits or a decimal
+ * comma (`37,899,277`, `1.234,5`, `12,5 %`). It tells a header from data; the column stays VARCHAR.
+ */
+export const T_NUMBERISH = 64;
+const NUMBERISH = /^[+-]?[$€£¥]?(\d{1,3}([.,' \u00a0]\d{3})+|\d+)([.,]\d+)?\s?%?$/;
+
+export function isNumberish(v: string): boolean {
+  return NUMBERISH.test(v);
+}
 
 export const TYPE_ORDER: Array<[number, string]> = [
   [T_BIGINT, 'BIGINT'],
