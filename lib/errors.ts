@@ -24,7 +24,7 @@ export class LakehouseError extends Error {
 
 export const badRequest = (code: string, message: string, details?: Details) =>
   new LakehouseError(code, message, 400, details);
-export const unauthorized = (message = 'A valid bearer token is required.') =>
+export const unauthorized = (message = 'A valid API token is required (Authorization: Bearer <token>).') =>
   new LakehouseError('unauthorized', message, 401);
 export const forbidden = (code: string, message: string, details?: Details) =>
   new LakehouseError(code, message, 403, details);

@@ -42,6 +42,18 @@ export interface StackOptions {
   timeoutMs?: number;
   /** Echo the stack's output (smoke/bench). */
   echo?: boolean;
+  /**
+   * Every HTTP response checked against openapi.yaml by the server itself; a mismatch becomes
+   * `500 response_invalid` (LAKEHOUSE_VALIDATE_RESPONSES). Default: on under vitest unless the
+   * variable is set already, off otherwise (smoke, bench; `npm start` does not use this module).
+   */
+  validateResponses?: boolean;
+}
+
+function validation(on: boolean | undefined): Record<string, string> {
+  if (on !== undefined) return { LAKEHOUSE_VALIDATE_RESPONSES: on ? '1' : '' };
+  const inherited = process.env.LAKEHOUSE_VALIDATE_RESPONSES;
+  return inherited === undefined && process.env.VITEST !== undefined ? { LAKEHOUSE_VALIDATE_RESPONSES: '1' } : {};
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -54,6 +66,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     LAKEHOUSE_LAMBDA_PORT: String(lambda),
     LAKEHOUSE_DATA_DIR: dataDir,
     LAKEHOUSE_BUCKET: 'lakehouse',
+    ...validation(opts.validateResponses),
     ...(opts.env ?? {}),
   };
   delete env.S3_ENDPOINT;

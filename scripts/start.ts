@@ -124,7 +124,7 @@ function banner(endpoint: string): void {
     [
       '',
       '  Lakehouse is running',
-      `    HTTP API        ${api}   (GET /health, POST /uploads, GET /uploads/{id}, POST /sql, /catalog/…)`,
+      `    HTTP API        ${api}   (GET /health, POST /uploads, GET /uploads/{id}, POST /sql, /catalog/…, GET /openapi.json)`,
       `    S3              ${endpoint}   bucket '${bucketName}'`,
       `    Lambda invoke   http://127.0.0.1:${lambdaPort}`,
       '',

@@ -1,12 +1,16 @@
 /**
  * The actual `npm start` stack: embedded S3 + serverless-offline + S3 event delivery, as a user
  * runs it. Checks /health, the error envelope for an unknown route, a presigned PUT round trip
- * that triggers ingest through the event bridge, /sql on the result, and a clean Ctrl-C.
+ * that triggers ingest through the event bridge, /sql on the result, and a clean Ctrl-C. Every API
+ * response is checked against openapi.yaml twice: here (apiFetch) and by the stack itself
+ * (startStack sets LAKEHOUSE_VALIDATE_RESPONSES under vitest: a mismatch would be a 500).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import net from 'node:net';
+import { parse } from 'yaml';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
+import { apiFetch } from './helpers/openapi.js';
 
 let stack: Stack;
 
@@ -30,23 +34,29 @@ describe('npm start', () => {
   });
 
   it('GET /health', async () => {
-    const r = await fetch(`${stack.api}/health`);
+    const r = await apiFetch(`${stack.api}/health`);
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ status: 'ok', service: 'lakehouse', version: expect.any(String) });
   });
 
+  it('GET /openapi.json serves openapi.yaml from the bundled function', async () => {
+    const r = await apiFetch(`${stack.api}/openapi.json`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual(parse(fs.readFileSync('openapi.yaml', 'utf8')));
+  });
+
   it('unknown route and bad JSON get the documented error envelope over real HTTP', async () => {
-    const r = await fetch(`${stack.api}/definitely/not/here`, { method: 'PATCH' });
+    const r = await apiFetch(`${stack.api}/definitely/not/here`, { method: 'PATCH' });
     expect(r.status).toBe(404);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('not_found');
-    const b = await fetch(`${stack.api}/uploads`, { method: 'POST', body: '{nope' });
+    const b = await apiFetch(`${stack.api}/uploads`, { method: 'POST', body: '{nope' });
     expect(b.status).toBe(400);
     expect(((await b.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
   });
 
   it('presign → PUT → ObjectCreated → ingest → ready → /sql', async () => {
     const csv = 'id,city,amount\n1,Chicago,12.5\n2,"Washington, D.C.",7.25\n3,Peoria,\n';
-    const p = await fetch(`${stack.api}/uploads`, {
+    const p = await apiFetch(`${stack.api}/uploads`, {
       method: 'POST',
       body: JSON.stringify({ name: 'stack_demo', size: Buffer.byteLength(csv) }),
     });
@@ -56,10 +66,11 @@ describe('npm start', () => {
     const put = await fetch(presign.url, { method: 'PUT', body: csv });
     expect(put.status).toBe(200);
     const status = await waitForUpload(stack.api, presign.upload_id);
+    expect((await apiFetch(presign.status_url)).status).toBe(200); // the ready record, checked here too
     expect(status.state).toBe('ready');
     expect(status.row_count).toBe(3);
     expect(stack.output()).toMatch(/ObjectCreated:Put s3:\/\/lakehouse\/uploads\/stack_demo\/.* → lakehouse-dev-ingest/);
-    const q = await fetch(`${stack.api}/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT count(*) AS n, sum(amount) AS s FROM stack_demo' }) });
+    const q = await apiFetch(`${stack.api}/sql`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT count(*) AS n, sum(amount) AS s FROM stack_demo' }) });
     expect(q.status).toBe(200);
     expect(((await q.json()) as { rows: unknown }).rows).toEqual([[3, 19.75]]);
   });

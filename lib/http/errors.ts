@@ -1,5 +1,5 @@
 /**
- * The single place where errors become HTTP responses (API.md "Errors"): a JSON envelope
+ * The single place where errors become HTTP responses (docs/api.md "Errors"): a JSON envelope
  * {"error":{"code","message",...details}}, never a stack trace, internal SQL or a credential.
  */
 import { LakehouseError, errorMessage } from '../errors.js';

@@ -1,12 +1,14 @@
 /**
  * middy plumbing shared by every HTTP function: request ids in log context, optional bearer
- * auth, a capped JSON body parser, and the error → response mapping (lib/http/errors.ts).
+ * auth, a capped JSON body parser, the error → response mapping (lib/http/errors.ts), and — for
+ * test stacks — the check of every response against openapi.yaml (lib/http/validate-responses.ts).
  */
 import crypto from 'node:crypto';
 import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { HttpEvent, HttpRequest, HttpResponse, HttpResult } from './types.js';
 import { errorResponse } from './errors.js';
+import { validateResponses } from './validate-responses.js';
 import { badRequest, tooLarge, unauthorized } from '../errors.js';
 import { config } from '../config.js';
 import { log, withLogContext } from '../log.js';
@@ -118,6 +120,7 @@ export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
     },
   };
   return middy<HttpEvent, HttpResult, Error, Ctx & { req?: HttpRequest }>()
+    .use(validateResponses(errorResult))
     .use(mw)
     .handler(async (_event, context) => {
       const req = context.req!;

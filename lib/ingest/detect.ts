@@ -87,7 +87,8 @@ export function detect(
       ? { runner_up: { ...dialectLabel(choice.runnerUp.dialect), score: round(choice.runnerUp.score.q / Math.max(1, choice.runnerUp.score.records)) } }
       : {}),
     header: layout.headerWhy,
-    ...(layout.headerEvidence ? { header_evidence: layout.headerEvidence } : {}),
+    // columns are counted from 1 in the report, as in error.column
+    ...(layout.headerEvidence ? { header_evidence: { column: layout.headerEvidence.column + 1, value: layout.headerEvidence.value } } : {}),
     from_hints: fromHints,
   };
   return { ...layout, dialect: d, score: s, reasons: [...reasons, ...layout.reasons], confidence };

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { awsEncodeKey } from '../../localstack/event-bridge.js';
+import { assertMatchesOpenApi } from './openapi.js';
 
 export interface HttpCall {
   method: string;
@@ -83,9 +84,11 @@ export interface HttpReply {
 
 type AnyHandler = (event: any, context: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** Calls an HTTP handler; the response is checked against openapi.yaml (test/helpers/openapi.ts). */
 export async function callHttp(handler: AnyHandler, call: HttpCall): Promise<HttpReply> {
   const res = await handler(httpEvent(call), lambdaContext());
   const body = res.isBase64Encoded ? Buffer.from(res.body, 'base64') : Buffer.from(res.body ?? '', 'utf8');
+  assertMatchesOpenApi({ method: call.method, path: call.path, status: res.statusCode, headers: res.headers ?? {}, body });
   const text = body.toString('utf8');
   let json: unknown;
   if (/^application\/json/.test(res.headers?.['content-type'] ?? '') && text) json = JSON.parse(text);
