@@ -175,7 +175,6 @@ export function locateTable(
         if (top > 0) {
           reasons.push(`${top} line(s) above the header describe the data: skipped`);
           headerIdx += top;
-          startIdx = headerIdx;
         }
       }
       headerRows = block - top;
