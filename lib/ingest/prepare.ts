@@ -5,11 +5,13 @@
  * or when its shape is one DuckDB cannot read as is (padded fields, mixed line endings).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LakehouseError } from '../errors.js';
 import { scanFile, type Scanner, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
+import type { Analysis } from './analyze.js';
 
 export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {
   return new LakehouseError(code, message, 422, details);
@@ -193,6 +195,30 @@ export function writeRejects(input: string, output: string, bad: BadRecord[]): v
     fs.closeSync(inFd);
     fs.closeSync(outFd);
   }
+}
+
+/**
+ * The file DuckDB reads: the input itself when the table is the whole file in a shape DuckDB reads
+ * as is; else a copy without the skipped byte ranges (preamble, footer, comments, blank lines,
+ * extra header rows, quarantined rows); else (padded fields, mixed line endings, a header with
+ * another field count) a canonical re-emission of the records without the header.
+ */
+export function prepareInput(a: Analysis, workDir: string): { file: string; dialect: Dialect; header: boolean } {
+  if (!a.needsCopy) return { file: a.file, dialect: a.dialect, header: a.header };
+  const out = path.join(workDir, 'table.csv');
+  if (a.needsCanonical) {
+    writeCanonical(a.file, out, a.start, a.end, {
+      dialect: a.dialect,
+      header: a.header,
+      headerRows: a.detection.headerRows,
+      fields: a.fields,
+      firstLine: a.detection.tableLine,
+    });
+    return { file: out, dialect: { delimiter: 44, quote: 34, escape: 34, comment: -1, trim: false }, header: false };
+  }
+  const exclude: Array<[number, number]> = [...a.scanner.skipped, ...a.scanner.bad.map((b) => [b.start, b.end] as [number, number])];
+  copyRanges(a.file, out, a.start, a.end, exclude);
+  return { file: out, dialect: { ...a.dialect, comment: -1 }, header: a.header };
 }
 
 export type { Dialect };

@@ -1,0 +1,256 @@
+/**
+ * One ingest, phase by phase: check the object → download → decompress → analyze (encoding,
+ * dialect, every record, every type; the early conversion runs meanwhile) → convert → store the
+ * Parquet at an immutable key → commit. Each phase is a method with one job, timed under its name.
+ * Any failure throws; the caller (pipeline.ts) records it. Nothing is visible before the commit.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { config } from '../config.js';
+import { LakehouseError } from '../errors.js';
+import { isValidName } from '../names.js';
+import { downloadToFile, headObject, uploadFile, type Head } from '../storage/objects.js';
+import { keys } from '../storage/keys.js';
+import { fingerprint, schemaDiff, type StoredManifest } from '../catalog/manifest.js';
+import { warmEncoder } from '../catalog/codec.js';
+import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js';
+import { readHead as readCatalogHead } from '../catalog/store.js';
+import { NotUtf8Error, openText, planTable, retranscode, scanTable, type Analysis } from './analyze.js';
+import { gunzip, ingestError, isGzip, prepareInput, writeRejects } from './prepare.js';
+import { csvToParquet, warmUp } from './convert.js';
+import { EarlyConversion } from './early.js';
+import type { UploadRecord } from './status.js';
+
+const MAX_UNCOMPRESSED_FACTOR = 4;
+
+export interface JobInput {
+  rec: UploadRecord;
+  key: string;
+  head: Head;
+  /** The key ends in .gz (the bytes decide, this only explains a mismatch in the log). */
+  gzipHint: boolean;
+  workDir: string;
+}
+
+export interface JobResult {
+  manifest: StoredManifest;
+  rows: number;
+  report: Record<string, unknown>;
+  rejected?: number;
+  rejectsKey?: string;
+}
+
+interface Analyzed {
+  a: Analysis;
+  fp: string;
+  current: StoredManifest | undefined;
+  early: EarlyConversion | undefined;
+}
+
+export class IngestJob {
+  readonly timings: Record<string, number> = {};
+  private readonly rec: UploadRecord;
+  private readonly workDir: string;
+
+  constructor(private readonly input: JobInput) {
+    this.rec = input.rec;
+    this.workDir = input.workDir;
+  }
+
+  async run(): Promise<JobResult> {
+    const name = this.checkObject();
+    const raw = await this.timed('download', () => this.download());
+    const text = await this.decompress(raw);
+    const { a, fp, current, early } = await this.timed('detect', () => this.analyze(text, name));
+    const parquet = path.join(this.workDir, 'data.parquet');
+    const conversion = await this.timed('convert', () => this.convert(a, early, parquet));
+    const stored = await this.timed('upload', () => this.store(name, fp, a, current, parquet));
+    const committed = await this.timed('commit', () =>
+      commitObjects(
+        {
+          name,
+          schema: a.columns,
+          schema_fingerprint: fp,
+          objects: [{ key: stored.key, size: stored.size, row_count: conversion.rows }],
+          row_count: conversion.rows,
+          mode: this.rec.mode,
+          schemaChange: this.rec.schema_change,
+        },
+        { idempotent: true, commitId: `ingest:${this.rec.upload_id}` },
+      ),
+    );
+    const bad = a.scanner.bad.length;
+    const report: Record<string, unknown> = {
+      ...a.report,
+      ...(current && current.schema_fingerprint !== fp ? { schema_changes: schemaDiff(current.schema, a.columns) } : {}),
+      conversion: conversion.overlapped
+        ? 'started while scanning, with the sample types (the full scan confirmed them)'
+        : 'after the scan',
+      rows: conversion.rows,
+      ...(stored.note ? { object: stored.note } : {}),
+      ...(bad ? { rejected_rows: bad } : {}),
+    };
+    return {
+      manifest: committed.manifest,
+      rows: conversion.rows,
+      report,
+      ...(this.rec.bad_rows === 'quarantine' ? { rejected: bad, rejectsKey: stored.rejectsKey } : {}),
+    };
+  }
+
+  private async timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings[phase] = Date.now() - t;
+    }
+  }
+
+  /** The name and the object's size, checked before a byte is read (the local server does not enforce signed sizes). */
+  private checkObject(): string {
+    const { rec, head } = this.input;
+    const cfg = config();
+    if (!isValidName(rec.name)) {
+      throw ingestError('invalid_name', `"${rec.name}" is not a valid dataset name (^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$).`);
+    }
+    if (head.size > cfg.maxUploadBytes) {
+      throw ingestError('too_large', `The object is ${head.size} bytes; the limit is ${cfg.maxUploadBytes} bytes.`, {
+        size: head.size,
+        limit_bytes: cfg.maxUploadBytes,
+      });
+    }
+    if (rec.size !== null && rec.size !== undefined && rec.size !== head.size) {
+      throw ingestError('size_mismatch', `The upload is ${head.size} bytes but ${rec.size} bytes were declared.`, {
+        size: head.size,
+        declared: rec.size,
+      });
+    }
+    return rec.name.toLowerCase();
+  }
+
+  /** The object to local disk; a cold container starts DuckDB and the manifest writer meanwhile. */
+  private async download(): Promise<string> {
+    const raw = path.join(this.workDir, 'upload.bin');
+    const warming = Promise.all([warmUp(), warmEncoder()]);
+    await downloadToFile(this.input.key, raw);
+    await warming;
+    return raw;
+  }
+
+  /** gzip by its magic bytes, with a cap against gzip bombs. */
+  private async decompress(raw: string): Promise<string> {
+    if (!isGzip(raw)) return raw;
+    return this.timed('decompress', async () => {
+      const text = path.join(this.workDir, 'upload.csv');
+      await gunzip(raw, text, config().maxUploadBytes * MAX_UNCOMPRESSED_FACTOR);
+      fs.rmSync(raw);
+      return text;
+    });
+  }
+
+  /**
+   * Encoding, dialect and the pass over every record; the conversion starts with the sample's
+   * types meanwhile when it can. Fails fast on schema drift (checked again atomically at commit).
+   */
+  private async analyze(textFile: string, name: string): Promise<Analyzed> {
+    const rec = this.rec;
+    const hints = rec.csv ?? {};
+    const opts = { badRows: rec.bad_rows, workDir: this.workDir, hints };
+    let text = await openText(textFile, this.workDir, 'utf-8', false, hints.encoding);
+    let plan = planTable(text, hints);
+    const currentP = readCatalogHead(name);
+    currentP.catch(() => undefined);
+    let early = await EarlyConversion.start(plan, this.workDir);
+    try {
+      let a: Analysis;
+      try {
+        a = scanTable(plan, opts);
+      } catch (e) {
+        if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;
+        // bytes deep in the file are not UTF-8: transcode and start over
+        await early?.cancel();
+        early = undefined;
+        text = await retranscode(text, e, this.workDir);
+        plan = planTable(text, hints);
+        a = scanTable(plan, opts);
+      }
+      const fp = fingerprint(a.columns);
+      const current = await currentP;
+      if (conflicts(current, fp, rec.schema_change)) throw schemaConflict(name, current!, a.columns, fp);
+      return { a, fp, current, early };
+    } catch (e) {
+      await early?.cancel();
+      throw e;
+    }
+  }
+
+  /** Keeps the early conversion if the scan confirmed it, else converts with the final types. */
+  private async convert(a: Analysis, early: EarlyConversion | undefined, parquet: string): Promise<{ rows: number; overlapped: boolean }> {
+    let rows = early ? await early.keep(a) : undefined;
+    const overlapped = rows !== undefined;
+    if (overlapped) fs.renameSync(early!.output, parquet);
+    else {
+      const input = prepareInput(a, this.workDir);
+      rows = await csvToParquet({
+        input: input.file,
+        output: parquet,
+        dialect: input.dialect,
+        header: input.header,
+        columns: a.columns,
+        maxRecordBytes: a.scanner.maxRecordBytes,
+      });
+    }
+    if (rows !== a.scanner.records) {
+      throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scanner.records}); nothing was ingested.`, 500);
+    }
+    return { rows, overlapped };
+  }
+
+  /**
+   * The rejects file (quarantine) and the Parquet object. Data keys are immutable: an object a
+   * previous attempt left at this upload's key is reused only if the catalog already references it
+   * or it is byte-identical (size and MD5 ETag); otherwise this attempt writes a key of its own.
+   */
+  private async store(
+    name: string,
+    fp: string,
+    a: Analysis,
+    current: StoredManifest | undefined,
+    parquet: string,
+  ): Promise<{ key: string; size: number; rejectsKey?: string; note?: string }> {
+    const rec = this.rec;
+    let rejectsKey: string | undefined;
+    if (rec.bad_rows === 'quarantine' && a.scanner.bad.length > 0) {
+      const rejects = path.join(this.workDir, 'rejects.csv');
+      writeRejects(a.file, rejects, a.scanner.bad);
+      rejectsKey = keys.rejects(rec.upload_id);
+      await uploadFile(rejectsKey, rejects, 'text/csv');
+    }
+    const size = fs.statSync(parquet).size;
+    let key = keys.datasetObject(name, fp, rec.upload_id);
+    const committed = current?.objects.find((o) => o.key === key);
+    if (committed) return { key, size: committed.size, rejectsKey, note: 'committed by an earlier attempt: kept as it was' };
+    const existing = rec.attempts > 1 ? await headObject(key) : undefined;
+    if (existing) {
+      if (existing.size === size && existing.etag === md5(parquet)) return { key, size, rejectsKey, note: 'written by an earlier attempt, byte-identical: reused' };
+      key = keys.datasetObject(name, fp, `${rec.upload_id}-${rec.attempts}`);
+    }
+    await uploadFile(key, parquet, 'application/vnd.apache.parquet');
+    return { key, size, rejectsKey };
+  }
+}
+
+/** MD5 of a file (an S3 ETag of a single-part upload), read in chunks. */
+function md5(file: string): string {
+  const hash = crypto.createHash('md5');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
