@@ -39,7 +39,7 @@ async function main(): Promise<number> {
         }
         const input = prepareInput(a, work);
         const out = path.join(work, 'out.parquet');
-        await csvToParquet({ input: input.file, output: out, dialect: input.dialect, header: input.header, columns: a.columns, maxRecordBytes: a.scanner.maxRecordBytes });
+        await csvToParquet({ input: input.file, output: out, dialect: input.dialect, header: input.header, columns: a.columns, maxRecordBytes: a.scan.maxRecordBytes });
         const con = await duck.connect();
         const r = await con.runAndReadAll(`SELECT * FROM read_parquet('${out.replace(/'/g, "''")}')`);
         con.closeSync();

@@ -36,7 +36,7 @@ async function load(v: Variant) {
   const a = await analyzeFile(file, { badRows: v.dialectOnly ? 'fail' : 'quarantine', workDir: work });
   const input = prepareInput(a, work);
   const out = path.join(work, 'out.parquet');
-  const n = await csvToParquet({ input: input.file, output: out, dialect: input.dialect, header: input.header, columns: a.columns, maxRecordBytes: a.scanner.maxRecordBytes });
+  const n = await csvToParquet({ input: input.file, output: out, dialect: input.dialect, header: input.header, columns: a.columns, maxRecordBytes: a.scan.maxRecordBytes });
   const con = await duck.connect();
   const r = await con.runAndReadAll(`SELECT COLUMNS(*)::VARCHAR FROM read_parquet('${out}')`);
   con.closeSync();
@@ -81,8 +81,8 @@ describe('inconsistent rows', () => {
         const got = await load(v);
         const m = score(v.expected, { ok: true, header: got.header, rows: got.rows });
         expect({ id: v.id, record_r: m.record_r, record_p: m.record_p }).toEqual({ id: v.id, record_r: 1, record_p: 1 });
-        expect(got.a.scanner.bad.map((b) => b.line)).toEqual(v.inconsistentLines);
-        for (const b of got.a.scanner.bad) expect(b.reason).toMatch(type.endsWith('extra') ? /too many fields/ : /too few fields/);
+        expect(got.a.scan.bad.map((b) => b.line)).toEqual(v.inconsistentLines);
+        for (const b of got.a.scan.bad) expect(b.reason).toMatch(type.endsWith('extra') ? /too many fields/ : /too few fields/);
       }
     });
   }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { detect, type CsvHints, type Detection } from './detect.js';
 import { dialectLabel } from './sample.js';
-import { combineHeaderRows, scanFile, type Dialect, type Scanner } from './scan.js';
+import { combineHeaderRows, scanFile, type Dialect, type ScanResult } from './scan.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
 import { typeName } from './types.js';
@@ -62,7 +62,8 @@ export interface Analysis {
   start: number;
   end: number;
   detection: Detection;
-  scanner: Scanner;
+  /** The whole-file pass. */
+  scan: ScanResult;
   columns: Column[];
   report: {
     columns: ColumnReport[];
@@ -200,7 +201,7 @@ export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
 export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
   const { text: t, detection, start, end } = p;
   const d = detection.dialect;
-  const { scanner } = scanFile(t.file, start, end, {
+  const scan = scanFile(t.file, start, end, {
     dialect: d,
     header: detection.header,
     headerRows: detection.headerRows,
@@ -208,20 +209,20 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
     keepGoing: opts.badRows === 'quarantine',
     firstLine: detection.tableLine,
   });
-  if (scanner.nulAt >= 0) {
-    throw ingestError('not_text', `The file contains a NUL byte (at byte ${scanner.nulAt}, near line ${scanner.line}): it is not text.`, {
-      line: scanner.line,
+  if (scan.nulAt >= 0) {
+    throw ingestError('not_text', `The file contains a NUL byte (at byte ${scan.nulAt}, near line ${scan.line}): it is not text.`, {
+      line: scan.line,
     });
   }
-  if (scanner.invalidUtf8At >= 0) {
+  if (scan.invalidUtf8At >= 0) {
     if (t.encoding !== 'utf-8') throw ingestError('not_text', 'The file is not valid text in any supported encoding.');
     if (opts.hints?.encoding === 'utf-8') {
-      throw ingestError('not_text', `The file is not valid UTF-8 (near line ${scanner.line}), and the upload said it is UTF-8.`, { line: scanner.line });
+      throw ingestError('not_text', `The file is not valid UTF-8 (near line ${scan.line}), and the upload said it is UTF-8.`, { line: scan.line });
     }
-    throw new NotUtf8Error(scanner.invalidUtf8At);
+    throw new NotUtf8Error(scan.invalidUtf8At);
   }
-  if (scanner.bad.length > 0 && opts.badRows === 'fail') {
-    const b = scanner.bad[0]!;
+  if (scan.bad.length > 0 && opts.badRows === 'fail') {
+    const b = scan.bad[0]!;
     const column = b.reason.startsWith('too many') ? detection.fields + 1 : b.reason.startsWith('too few') ? b.fields + 1 : undefined;
     throw ingestError(
       'ragged_row',
@@ -229,48 +230,48 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
       { line: b.line, ...(column ? { column } : {}) },
     );
   }
-  if (scanner.badCount > scanner.bad.length) {
+  if (scan.badCount > scan.bad.length) {
     throw ingestError(
       'too_many_bad_rows',
-      `More than ${scanner.bad.length} rows do not fit the table (the first on line ${scanner.bad[0]!.line}); nothing was ingested. Check the dialect, or correct it with CSV hints.`,
-      { line: scanner.bad[0]!.line },
+      `More than ${scan.bad.length} rows do not fit the table (the first on line ${scan.bad[0]!.line}); nothing was ingested. Check the dialect, or correct it with CSV hints.`,
+      { line: scan.bad[0]!.line },
     );
   }
-  if (scanner.records === 0 && !scanner.headerCells) throw ingestError('empty_file', 'The file has no rows.');
+  if (scan.records === 0 && !scan.header) throw ingestError('empty_file', 'The file has no rows.');
 
-  const naming = columnNames(detection.header ? scanner.headerCells : null, detection.fields, detection.headerAlign);
+  const naming = columnNames(detection.header && scan.header ? [...scan.header.cells] : null, detection.fields, detection.headerAlign);
   const transformations: Array<Record<string, unknown>> = [];
   if (t.encoding !== 'utf-8') transformations.push({ kind: 're-encoded', from: t.encoding, to: 'utf-8' });
-  if (scanner.trimmedCells) transformations.push({ kind: 'trimmed_padding', cells: scanner.trimmedCells });
+  if (scan.trimmedCells) transformations.push({ kind: 'trimmed_padding', cells: scan.trimmedCells });
   if (detection.preambleLines) transformations.push({ kind: 'skipped_lines', where: 'preamble', lines: detection.preambleLines });
   if (detection.footerLines) transformations.push({ kind: 'skipped_lines', where: 'footer', lines: detection.footerLines });
-  if (scanner.blankLines) transformations.push({ kind: 'skipped_lines', where: 'blank', lines: scanner.blankLines });
-  if (scanner.commentLines) transformations.push({ kind: 'skipped_lines', where: 'comment', lines: scanner.commentLines });
+  if (scan.blankLines) transformations.push({ kind: 'skipped_lines', where: 'blank', lines: scan.blankLines });
+  if (scan.commentLines) transformations.push({ kind: 'skipped_lines', where: 'comment', lines: scan.commentLines });
   if (detection.headerRows > 1) transformations.push({ kind: 'header_rows_joined', rows: detection.headerRows });
   if (naming.renamed.size) transformations.push({ kind: 'renamed_columns', columns: naming.renamed.size });
-  if (scanner.recoveredQuotes) transformations.push({ kind: 'stray_quotes_read_as_text', count: scanner.recoveredQuotes });
-  const reports = naming.names.map((n, j) => columnReport(n, scanner.columns[j]!, naming.renamed.get(j)));
-  const columns = naming.names.map((n, j) => ({ name: n, type: columnType(scanner.columns[j]!), nullable: true }));
+  if (scan.recoveredQuotes) transformations.push({ kind: 'stray_quotes_read_as_text', count: scan.recoveredQuotes });
+  const reports = naming.names.map((n, j) => columnReport(n, scan.columns[j]!, naming.renamed.get(j)));
+  const columns = naming.names.map((n, j) => ({ name: n, type: columnType(scan.columns[j]!), nullable: true }));
 
-  const newlineKinds = [scanner.lfCount, scanner.crlfCount, scanner.crCount].filter((n) => n > 0).length;
+  const newlineKinds = [scan.newlines.lf, scan.newlines.crlf, scan.newlines.cr].filter((n) => n > 0).length;
   // one-column tables with empty values: re-emit, so an empty value cannot read as a blank line
-  const oneColumnEmpties = detection.fields === 1 && (scanner.columns[0]?.empty ?? 0) > 0;
+  const oneColumnEmpties = detection.fields === 1 && (scan.columns[0]?.empty ?? 0) > 0;
   const needsCanonical =
     d.trim ||
     newlineKinds > 1 ||
-    (detection.header && scanner.headerFields !== detection.fields) ||
+    (detection.header && scan.header?.fields !== detection.fields) ||
     oneColumnEmpties ||
-    scanner.recoveredQuotes > 0;
-  const needsCopy = needsCanonical || !p.direct || scanner.bad.length > 0 || scanner.commentLines > 0 || scanner.blankLines > 0;
+    scan.recoveredQuotes > 0;
+  const needsCopy = needsCanonical || !p.direct || scan.bad.length > 0 || scan.commentLines > 0 || scan.blankLines > 0;
 
   const notes = [...detection.reasons, ...naming.notes];
   if (t.encoding !== 'utf-8') notes.push(`transcoded from ${t.encoding} to UTF-8`);
-  if (scanner.blankLines) notes.push(`${scanner.blankLines} blank line(s) skipped`);
-  if (scanner.trimmedCells) notes.push(`${scanner.trimmedCells} cell(s) had the padding around the delimiter trimmed`);
-  if (scanner.commentLines) notes.push(`${scanner.commentLines} comment line(s) skipped`);
+  if (scan.blankLines) notes.push(`${scan.blankLines} blank line(s) skipped`);
+  if (scan.trimmedCells) notes.push(`${scan.trimmedCells} cell(s) had the padding around the delimiter trimmed`);
+  if (scan.commentLines) notes.push(`${scan.commentLines} comment line(s) skipped`);
   if (newlineKinds > 1) notes.push('mixed line endings');
-  if (scanner.recoveredQuotes) notes.push(`${scanner.recoveredQuotes} stray opening quote(s) never closed: read as text`);
-  const lineEnding = newlineKinds > 1 ? 'mixed' : scanner.crlfCount ? 'CRLF' : scanner.crCount ? 'CR' : 'LF';
+  if (scan.recoveredQuotes) notes.push(`${scan.recoveredQuotes} stray opening quote(s) never closed: read as text`);
+  const lineEnding = newlineKinds > 1 ? 'mixed' : scan.newlines.crlf ? 'CRLF' : scan.newlines.cr ? 'CR' : 'LF';
   const skippedText = (from: number, to: number, max = 5) =>
     from < to
       ? readBytes(t.file, Math.min(to - from, 4096), from)
@@ -290,14 +291,14 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
     start,
     end,
     detection,
-    scanner,
+    scan,
     columns,
     report: {
       columns: reports,
       dialect: {
         ...dialectLabel(d),
         header: detection.header,
-        header_line: detection.header ? scanner.headerLine || detection.tableLine : null,
+        header_line: detection.header ? scan.header?.line || detection.tableLine : null,
         encoding: t.encoding,
         bom: t.textStart === 3,
         line_ending: lineEnding,
@@ -307,8 +308,8 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
         ...(detection.preambleLines ? { preamble: skippedText(t.textStart, start) } : {}),
         footer_lines: detection.footerLines,
         ...(detection.footerLines ? { footer: skippedText(end, t.size) } : {}),
-        blank_lines: scanner.blankLines,
-        comment_lines: scanner.commentLines,
+        blank_lines: scan.blankLines,
+        comment_lines: scan.commentLines,
         header_rows: detection.header ? detection.headerRows : 0,
       },
       detected: {

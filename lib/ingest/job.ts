@@ -80,7 +80,7 @@ export class IngestJob {
         { idempotent: true, commitId: `ingest:${this.rec.upload_id}` },
       ),
     );
-    const bad = a.scanner.bad.length;
+    const bad = a.scan.bad.length;
     const report: Record<string, unknown> = {
       ...a.report,
       ...(current && current.schema_fingerprint !== fp ? { schema_changes: schemaDiff(current.schema, a.columns) } : {}),
@@ -199,11 +199,11 @@ export class IngestJob {
         dialect: input.dialect,
         header: input.header,
         columns: a.columns,
-        maxRecordBytes: a.scanner.maxRecordBytes,
+        maxRecordBytes: a.scan.maxRecordBytes,
       });
     }
-    if (rows !== a.scanner.records) {
-      throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scanner.records}); nothing was ingested.`, 500);
+    if (rows !== a.scan.records) {
+      throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scan.records}); nothing was ingested.`, 500);
     }
     return { rows, overlapped };
   }
@@ -222,9 +222,9 @@ export class IngestJob {
   ): Promise<{ key: string; size: number; rejectsKey?: string; note?: string }> {
     const rec = this.rec;
     let rejectsKey: string | undefined;
-    if (rec.bad_rows === 'quarantine' && a.scanner.bad.length > 0) {
+    if (rec.bad_rows === 'quarantine' && a.scan.bad.length > 0) {
       const rejects = path.join(this.workDir, 'rejects.csv');
-      writeRejects(a.file, rejects, a.scanner.bad);
+      writeRejects(a.file, rejects, a.scan.bad);
       rejectsKey = keys.rejects(rec.upload_id);
       await uploadFile(rejectsKey, rejects, 'text/csv');
     }

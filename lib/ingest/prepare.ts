@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LakehouseError } from '../errors.js';
-import { scanFile, type Scanner, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
+import { scanFile, type ScannedRecord, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
 import type { Analysis } from './analyze.js';
 
 export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {
@@ -103,7 +103,7 @@ class BufferedWriter {
 }
 
 /** Copies [start, end) of a file, leaving out the excluded byte ranges (sorted or not). */
-export function copyRanges(input: string, output: string, start: number, end: number, exclude: Array<[number, number]>): void {
+export function copyRanges(input: string, output: string, start: number, end: number, exclude: ReadonlyArray<readonly [number, number]>): void {
   const ex = exclude.filter(([s, e]) => e > start && s < end).sort((a, b) => a[0] - b[0]);
   const keep: Array<[number, number]> = [];
   let pos = start;
@@ -157,10 +157,10 @@ export function writeCanonical(
       ...opts,
       keepGoing: true,
       sink: {
-        record(sc: Scanner, b: Buffer, isHeader: boolean) {
+        record(rec: ScannedRecord, isHeader: boolean) {
           if (isHeader) return;
           const cells: string[] = [];
-          for (let j = 0; j < sc.nf; j++) cells.push(csvCell(sc.cellText(b, j)));
+          for (let j = 0; j < rec.fields; j++) cells.push(csvCell(rec.text(j)));
           // a lone empty cell must not look like a blank line
           const line = cells.length === 1 && cells[0] === '' ? '""' : cells.join(',');
           w.write(Buffer.from(line + '\n', 'utf8'));
@@ -176,7 +176,7 @@ export function writeCanonical(
 }
 
 /** The quarantine file: line, reason, and the record verbatim. */
-export function writeRejects(input: string, output: string, bad: BadRecord[]): void {
+export function writeRejects(input: string, output: string, bad: readonly BadRecord[]): void {
   const inFd = fs.openSync(input, 'r');
   const outFd = fs.openSync(output, 'w');
   const w = new BufferedWriter(outFd);
@@ -216,7 +216,7 @@ export function prepareInput(a: Analysis, workDir: string): { file: string; dial
     });
     return { file: out, dialect: { delimiter: 44, quote: 34, escape: 34, comment: -1, trim: false }, header: false };
   }
-  const exclude: Array<[number, number]> = [...a.scanner.skipped, ...a.scanner.bad.map((b) => [b.start, b.end] as [number, number])];
+  const exclude: Array<readonly [number, number]> = [...a.scan.skipped, ...a.scan.bad.map((b) => [b.start, b.end] as [number, number])];
   copyRanges(a.file, out, a.start, a.end, exclude);
   return { file: out, dialect: { ...a.dialect, comment: -1 }, header: a.header };
 }

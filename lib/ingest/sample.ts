@@ -4,7 +4,7 @@
  * and the storage types it satisfies (types.ts).
  */
 import { Scanner, type Dialect } from './scan.js';
-import { T_ALL, T_NUMBERISH, classify, isNumberish } from './types.js';
+import { T_ALL, T_NUMBERISH, isNumberish } from './types.js';
 
 export interface SampleRecord {
   cells: string[];
@@ -32,28 +32,26 @@ export function parseSample(buf: Buffer, dialect: Dialect, final: boolean, maxRe
     firstLine,
     maxRecords,
     sink: {
-      raw(sc, b, broken, base) {
+      raw(rec, broken) {
         const cells: string[] = [];
         const masks: number[] = [];
         const quoted: boolean[] = [];
-        for (let j = 0; j < sc.nf; j++) {
-          const s = sc.cellStart[j]!;
-          const e = sc.cellEnd[j]!;
-          const text = sc.cellText(b, j);
+        for (let j = 0; j < rec.fields; j++) {
+          const text = rec.text(j);
           cells.push(text);
-          const m = e > s && !(sc.cellFlags[j]! & 2) ? classify(b, s, e, T_ALL) : 0;
-          masks.push(e > s && isNumberish(text) ? m | T_NUMBERISH : m);
-          quoted.push((sc.cellFlags[j]! & 1) === 1);
+          const m = rec.types(j, T_ALL);
+          masks.push(!rec.empty(j) && isNumberish(text) ? m | T_NUMBERISH : m);
+          quoted.push(rec.quoted(j));
         }
         out.push({
           cells,
           masks,
           quoted,
-          line: sc.recLine,
-          start: base + sc.recStart,
-          end: base + sc.recEnd,
+          line: rec.line,
+          start: rec.start,
+          end: rec.end,
           broken,
-          blank: sc.nf === 1 && sc.cellEnd[0] === sc.cellStart[0] && !(sc.cellFlags[0]! & 1),
+          blank: rec.fields === 1 && rec.empty(0) && !rec.quoted(0),
         });
       },
     },

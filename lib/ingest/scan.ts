@@ -48,11 +48,56 @@ export interface BadRecord {
   reason: string;
 }
 
+/** The record a sink is handed: read-only, valid only during the call. */
+export interface ScannedRecord {
+  /** Number of fields. */
+  readonly fields: number;
+  /** Physical line (1-based) where the record starts. */
+  readonly line: number;
+  /** Absolute byte offsets of the record in the file (its line ending included). */
+  readonly start: number;
+  readonly end: number;
+  /** Field j's text, unquoted and unescaped. */
+  text(j: number): string;
+  quoted(j: number): boolean;
+  /** The storage types field j satisfies (types.ts bits; 0 for text, an escaped value, or empty). */
+  types(j: number, candidates: number): number;
+  empty(j: number): boolean;
+}
+
 export interface RecordSink {
-  /** Called for every good data record (and the header) with its cells. */
-  record?(scanner: Scanner, b: Buffer, isHeader: boolean): void;
+  /** Called for every good data record (and each header record). */
+  record?(rec: ScannedRecord, isHeader: boolean): void;
   /** Raw mode (detection): called for every record, whatever its shape. */
-  raw?(scanner: Scanner, b: Buffer, brokenQuote: string, base: number): void;
+  raw?(rec: ScannedRecord, brokenQuote: string): void;
+}
+
+/** What a whole-file pass found: read-only. */
+export interface ScanResult {
+  /** Good data records. */
+  readonly records: number;
+  readonly columns: readonly ColumnStats[];
+  /** Records that did not fit (up to 1,000,000 kept), and how many there were in all. */
+  readonly bad: readonly BadRecord[];
+  readonly badCount: number;
+  readonly blankLines: number;
+  readonly commentLines: number;
+  /** Byte ranges not part of the table body (blank and comment lines, extra header rows). */
+  readonly skipped: ReadonlyArray<readonly [number, number]>;
+  /** Cells whose padding around the delimiter was trimmed. */
+  readonly trimmedCells: number;
+  /** Opening quotes that never closed properly across line ends, read as text. */
+  readonly recoveredQuotes: number;
+  readonly newlines: { readonly lf: number; readonly crlf: number; readonly cr: number };
+  /** The header: names (several rows joined per column), its field count and line; null without one. */
+  readonly header: { readonly cells: readonly string[]; readonly fields: number; readonly line: number } | null;
+  /** Longest record, in bytes. */
+  readonly maxRecordBytes: number;
+  /** The physical line after the last record scanned. */
+  readonly line: number;
+  /** Offset of a NUL byte / of the first invalid UTF-8 byte, or -1. */
+  readonly nulAt: number;
+  readonly invalidUtf8At: number;
 }
 
 export interface ScanOptions {
@@ -79,51 +124,56 @@ export class Scanner {
   readonly d: Dialect;
   readonly opts: ScanOptions;
   fields: number;
-  headerCells: string[] | null = null;
-  headerFields = 0;
-  headerLine = 0;
+  private headerCells: string[] | null = null;
+  private headerFields = 0;
+  private headerLine = 0;
   /** Header records still to come. */
   private headerPending: number;
   /** The header's records, one array of names per row (more than one for a multi-row header). */
-  headerRowsCells: string[][] = [];
+  private headerRowsCells: string[][] = [];
   /** Cells whose padding (spaces around the delimiter) was trimmed. */
-  trimmedCells = 0;
-  records = 0;
-  columns: ColumnStats[] = [];
-  bad: BadRecord[] = [];
-  badCount = 0;
-  blankLines = 0;
-  commentLines = 0;
+  private trimmedCells = 0;
+  private records = 0;
+  private columns: ColumnStats[] = [];
+  private bad: BadRecord[] = [];
+  private badCount = 0;
+  private blankLines = 0;
+  private commentLines = 0;
   /** Byte ranges not part of the table body (blank and comment lines). */
-  skipped: Array<[number, number]> = [];
+  private skipped: Array<[number, number]> = [];
   /**
    * In a one-column table a blank line is an empty value, not noise — unless nothing follows it
    * (trailing newlines). Blank lines are held here until the next record decides.
    */
   private pendingBlanks: Array<{ line: number; start: number; end: number }> = [];
-  strayQuotes = 0;
-  lfCount = 0;
-  crlfCount = 0;
-  crCount = 0;
-  line: number;
+  private lfCount = 0;
+  private crlfCount = 0;
+  private crCount = 0;
+  private line: number;
+  /** Set by scanFile's checks (and read by result()). */
   invalidUtf8At = -1;
   /** Longest record seen, in bytes. */
-  maxRecordBytes = 0;
+  private maxRecordBytes = 0;
   /** Opening quotes that never closed properly across line ends, read as text. */
-  recoveredQuotes = 0;
+  private recoveredQuotes = 0;
   nulAt = -1;
   stopped = false;
   /** Bytes consumed (absolute offset of the next unscanned record). */
   offset = 0;
 
   // current record's cells (offsets into the current buffer)
-  cellStart = new Int32Array(64);
-  cellEnd = new Int32Array(64);
-  cellFlags = new Uint8Array(64); // 1 quoted, 2 has escapes, 4 padding trimmed
-  nf = 0;
-  recLine = 0;
-  recStart = 0;
-  recEnd = 0;
+  private cellStart = new Int32Array(64);
+  private cellEnd = new Int32Array(64);
+  private cellFlags = new Uint8Array(64); // 1 quoted, 2 has escapes, 4 padding trimmed
+  private nf = 0;
+  private recLine = 0;
+  private recStart = 0;
+  private recEnd = 0;
+  /** The buffer and its absolute offset while a sink is called. */
+  private buf: Buffer = Buffer.alloc(0);
+  private base = 0;
+  /** The current record as sinks see it. */
+  private readonly view: ScannedRecord;
 
   private masks: Int32Array = new Int32Array(0);
   private empties: Float64Array = new Float64Array(0);
@@ -140,6 +190,52 @@ export class Scanner {
     this.special[CR] = 1;
     if (this.d.quote >= 0) this.special[this.d.quote] = 2;
     if (this.fields > 0) this.initColumns(this.fields);
+    this.view = Object.defineProperties(
+      {
+        text: (j: number) => this.cellText(this.buf, j),
+        quoted: (j: number) => (this.cellFlags[j]! & 1) === 1,
+        empty: (j: number) => this.cellEnd[j] === this.cellStart[j],
+        types: (j: number, candidates: number) => {
+          const st = this.cellStart[j]!;
+          const e = this.cellEnd[j]!;
+          return e > st && !(this.cellFlags[j]! & 2) ? classify(this.buf, st, e, candidates) : 0;
+        },
+      },
+      {
+        fields: { get: () => this.nf },
+        line: { get: () => this.recLine },
+        start: { get: () => this.base + this.recStart },
+        end: { get: () => this.base + this.recEnd },
+      },
+    ) as ScannedRecord;
+  }
+
+  /** What the pass found (call after finish()). */
+  result(): ScanResult {
+    return Object.freeze({
+      records: this.records,
+      columns: this.columns,
+      bad: this.bad,
+      badCount: this.badCount,
+      blankLines: this.blankLines,
+      commentLines: this.commentLines,
+      skipped: this.skipped,
+      trimmedCells: this.trimmedCells,
+      recoveredQuotes: this.recoveredQuotes,
+      newlines: { lf: this.lfCount, crlf: this.crlfCount, cr: this.crCount },
+      header: this.headerCells ? { cells: this.headerCells, fields: this.headerFields, line: this.headerLine } : null,
+      maxRecordBytes: this.maxRecordBytes,
+      line: this.line,
+      nulAt: this.nulAt,
+      invalidUtf8At: this.invalidUtf8At,
+    });
+  }
+
+  /** Points the view at the buffer holding the current record, before a sink is called. */
+  private at(b: Buffer, base: number): ScannedRecord {
+    this.buf = b;
+    this.base = base;
+    return this.view;
   }
 
   private initColumns(n: number): void {
@@ -164,6 +260,7 @@ export class Scanner {
 
   /** Blank lines followed by a record were empty values of a one-column table. */
   private flushBlanks(b: Buffer): void {
+    // (a pending blank's value is empty: its offsets are not used)
     const saved = { nf: this.nf, s: this.cellStart[0]!, e: this.cellEnd[0]!, f: this.cellFlags[0]!, line: this.recLine };
     for (const p of this.pendingBlanks) {
       this.records++;
@@ -173,7 +270,8 @@ export class Scanner {
       this.cellEnd[0] = 0;
       this.cellFlags[0] = 0;
       this.recLine = p.line;
-      this.opts.sink?.record?.(this, b, false);
+      const sink = this.opts.sink;
+      if (sink?.record) sink.record(this.at(b, 0), false);
     }
     this.pendingBlanks = [];
     this.nf = saved.nf;
@@ -198,7 +296,7 @@ export class Scanner {
   }
 
   /** Decoded text of cell j of the current record. */
-  cellText(b: Buffer, j: number): string {
+  private cellText(b: Buffer, j: number): string {
     const s = this.cellStart[j]!;
     const e = this.cellEnd[j]!;
     const flags = this.cellFlags[j]!;
@@ -335,7 +433,6 @@ export class Scanner {
             while (j < end && special[b[j]!] === 0) j++;
             if (j < end && special[b[j]!] === 2) {
               // a quote inside an unquoted field is literal text
-              this.strayQuotes++;
               j++;
               continue;
             }
@@ -428,7 +525,7 @@ export class Scanner {
     const nf = this.nf;
     if (this.opts.raw) {
       this.records++;
-      this.opts.sink!.raw!(this, b, badQuote, base);
+      this.opts.sink!.raw!(this.at(b, base), badQuote);
       return;
     }
     // blank line
@@ -455,7 +552,8 @@ export class Scanner {
       this.headerRowsCells.push(cells);
       this.headerCells = combineHeaderRows(this.headerRowsCells);
       if (this.fields === 0) this.initColumns(nf);
-      this.opts.sink?.record?.(this, b, true);
+      const sink = this.opts.sink;
+      if (sink?.record) sink.record(this.at(b, base), true);
       return;
     }
     if (this.fields === 0) this.initColumns(nf);
@@ -499,7 +597,8 @@ export class Scanner {
         col.mask = got;
       }
     }
-    this.opts.sink?.record?.(this, b, false);
+    const sink = this.opts.sink;
+    if (sink?.record) sink.record(this.at(b, base), false);
   }
 }
 
@@ -515,16 +614,12 @@ export function combineHeaderRows(rows: string[][]): string[] {
   return out;
 }
 
-export interface FileScan {
-  scanner: Scanner;
-  bytes: number;
-}
 
 /**
  * Scans file bytes [start, end) in chunks. Validates UTF-8 and refuses NUL bytes on the way
  * (reported through scanner.invalidUtf8At / nulAt, which stop the scan).
  */
-export function scanFile(file: string, start: number, end: number, opts: ScanOptions, chunkSize = 8 * 1024 * 1024): FileScan {
+export function scanFile(file: string, start: number, end: number, opts: ScanOptions, chunkSize = 8 * 1024 * 1024): ScanResult {
   const scanner = new Scanner(opts);
   const fd = fs.openSync(file, 'r');
   try {
@@ -572,7 +667,7 @@ export function scanFile(file: string, start: number, end: number, opts: ScanOpt
     fs.closeSync(fd);
   }
   scanner.finish();
-  return { scanner, bytes: end - start };
+  return scanner.result();
 }
 
 /** Offset of the first byte that starts an invalid UTF-8 sequence (slow path, errors only). */
