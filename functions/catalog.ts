@@ -1,13 +1,13 @@
 /** GET /catalog/manifests and GET /catalog/manifests/{name}[?version=N]. */
-import { httpHandler } from '../lib/http/middleware.js';
+import { httpHandler, pathParam } from '../lib/http/middleware.js';
 import { loadCatalog } from '../lib/catalog/store.js';
 import { getManifest } from '../lib/catalog/register.js';
 import { publicManifest } from '../lib/catalog/manifest.js';
 
 export const handler = httpHandler(async (req) => {
-  const name = req.params.name;
+  const name = pathParam(req, 'name');
   if (name !== undefined) {
-    const m = await getManifest(decodeURIComponent(name), req.query.version);
+    const m = await getManifest(name, req.query.version);
     return { status: 200, json: publicManifest(m) };
   }
   const r = await loadCatalog();

@@ -1,12 +1,11 @@
 /** POST /uploads — a presigned PUT for uploads/<name>/<upload_id>.<ext> and a pending status record. */
-import { httpHandler } from '../lib/http/middleware.js';
+import { httpHandler, publicBaseUrl } from '../lib/http/middleware.js';
 import { createUpload } from '../lib/ingest/presign.js';
 
 export const handler = httpHandler(
   async (req) => {
-    const host = req.headers['x-forwarded-host'] ?? req.headers['host'];
-    const proto = req.headers['x-forwarded-proto'] ?? (host?.startsWith('127.0.0.1') || host?.startsWith('localhost') ? 'http' : 'https');
-    const result = await createUpload(req.body, host ? `${proto}://${host}` : undefined);
+    // status_url from configuration or API Gateway's domain name, never from the client's headers
+    const result = await createUpload(req.body, publicBaseUrl(req));
     return { status: 201, json: result };
   },
   { jsonBody: true },

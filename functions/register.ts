@@ -1,9 +1,10 @@
 /**
  * POST /catalog/register — and, for `sls invoke local -f register --path events/register.json`,
- * a direct invocation whose payload is the register request itself.
+ * a direct invocation whose payload is the register request itself. HTTP callers get the HTTP
+ * envelope; a direct invocation that fails throws (a failed invocation to Lambda, not a result).
  */
 import { httpHandler } from '../lib/http/middleware.js';
-import { errorResponse } from '../lib/http/errors.js';
+import { invocationError } from '../lib/http/errors.js';
 import { register } from '../lib/catalog/register.js';
 import { publicManifest } from '../lib/catalog/manifest.js';
 
@@ -26,6 +27,6 @@ export const handler = async (event: unknown, context: unknown) => {
     const r = await register(event);
     return { manifest: publicManifest(r.manifest), existing: r.existing };
   } catch (e) {
-    return errorResponse(e).body;
+    throw invocationError(e);
   }
 };

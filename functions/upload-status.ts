@@ -1,11 +1,11 @@
 /** GET /uploads/{id} — the upload's status record. */
-import { httpHandler } from '../lib/http/middleware.js';
+import { httpHandler, pathParam } from '../lib/http/middleware.js';
 import { notFound } from '../lib/errors.js';
 import { isValidUploadId } from '../lib/names.js';
 import { publicStatus, readStatus } from '../lib/ingest/status.js';
 
 export const handler = httpHandler(async (req) => {
-  const id = decodeURIComponent(req.params.id ?? '');
+  const id = pathParam(req, 'id') ?? '';
   if (!isValidUploadId(id)) throw notFound(`No upload with id "${id.slice(0, 100)}".`);
   const rec = await readStatus(id);
   if (!rec) throw notFound(`No upload with id "${id}".`);

@@ -45,6 +45,42 @@ export interface Config {
   duckdbThreads: number | undefined;
   /** Check every HTTP response against openapi.yaml; a mismatch becomes 500 response_invalid (test stacks). */
   validateResponses: boolean;
+  /**
+   * The API's public base URL (LAKEHOUSE_PUBLIC_URL, e.g. https://api.example.com), used to build
+   * links such as `status_url`. Never taken from request headers.
+   */
+  publicUrl: string | undefined;
+  /** Running under `sls invoke local` (IS_LOCAL) or serverless-offline (IS_OFFLINE). */
+  local: boolean;
+  /** The local stack's HTTP API port (LAKEHOUSE_HTTP_PORT, serverless.yml), for links on loopback. */
+  localHttpPort: number;
+  /** The local stack's S3 port (LAKEHOUSE_S3_PORT), the default endpoint when `local`. */
+  localS3Port: number;
+  /** LAKEHOUSE_CONDITIONAL_WRITES=on|off|auto (auto: probe the store once). */
+  conditionalWrites: 'on' | 'off' | 'auto';
+  /** Ingest attempts (re-drives included) before a crashing upload is failed with `ingest_crashed`. */
+  ingestMaxAttempts: number;
+  /** Identifies the credentials in use (the S3 client is rebuilt when they change). */
+  credentialsId: string;
+}
+
+function mode(name: string): 'on' | 'off' | 'auto' {
+  const v = (str(name) ?? 'auto').toLowerCase();
+  if (v !== 'on' && v !== 'off' && v !== 'auto') throw new Error(`Environment variable ${name} must be on, off or auto`);
+  return v;
+}
+
+function baseUrl(name: string): string | undefined {
+  const v = str(name);
+  if (v === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error(`Environment variable ${name} must be an absolute http(s) URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`Environment variable ${name} must be an absolute http(s) URL`);
+  return v.replace(/\/+$/, '');
 }
 
 export function config(): Config {
@@ -70,5 +106,12 @@ export function config(): Config {
     duckdbMemoryLimit: str('LAKEHOUSE_DUCKDB_MEMORY_LIMIT'),
     duckdbThreads: str('LAKEHOUSE_DUCKDB_THREADS') ? int('LAKEHOUSE_DUCKDB_THREADS', 1, 1) : undefined,
     validateResponses: ['1', 'true'].includes(str('LAKEHOUSE_VALIDATE_RESPONSES')?.toLowerCase() ?? ''),
+    publicUrl: baseUrl('LAKEHOUSE_PUBLIC_URL'),
+    local: str('IS_LOCAL') === 'true' || str('IS_OFFLINE') === 'true',
+    localHttpPort: int('LAKEHOUSE_HTTP_PORT', 3000, 1),
+    localS3Port: int('LAKEHOUSE_S3_PORT', 4569, 1),
+    conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
+    ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
+    credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
   };
 }

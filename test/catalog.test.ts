@@ -224,8 +224,8 @@ describe('register and manifests (embedded S3, no conditional writes)', () => {
     };
     expect(out.existing).toBe(false);
     expect(out.manifest.version).toBe(1);
-    const bad = (await registerFn({ name: '' } as never, {} as never)) as { error: { code: string } };
-    expect(bad.error.code).toBe('invalid_name');
+    // a failed direct invocation throws (Lambda sees a failed invocation), it does not return an error body
+    await expect(registerFn({ name: '' } as never, {} as never)).rejects.toMatchObject({ code: 'invalid_name', status: 400 });
   });
 
   it('a commit that fails after the data write leaves the catalog unchanged', async () => {

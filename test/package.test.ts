@@ -100,8 +100,40 @@ describe('sls package', () => {
     expect(cfn.Resources.HttpApiRouteDefault.Properties.RouteKey).toBe('$default');
   });
 
+  it('ingest: a failed async invocation goes to an SQS dead-letter queue; the sweeper runs every few minutes', () => {
+    const configs = Object.values<any>(cfn.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && r.Properties.FunctionName?.Ref === 'IngestLambdaFunction',
+    );
+    expect(configs).toHaveLength(1);
+    const c = configs[0].Properties;
+    expect(c.MaximumRetryAttempts).toBe(2);
+    expect(c.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['IngestDeadLetterQueue', 'Arn'] });
+    expect(cfn.Resources.IngestDeadLetterQueue.Type).toBe('AWS::SQS::Queue');
+    // the functions' role may send to it
+    const statements = cfn.Resources.IamRoleLambdaExecution.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(
+      statements.some(
+        (s: any) =>
+          [s.Action].flat().includes('sqs:SendMessage') &&
+          JSON.stringify(s.Resource).includes('IngestDeadLetterQueue'),
+      ),
+    ).toBe(true);
+
+    const sweeper = cfn.Resources.SweeperLambdaFunction.Properties;
+    expect(sweeper.Handler).toBe('functions/sweeper.handler');
+    expect(sweeper.Timeout).toBe(900);
+    expect(sweeper.MemorySize).toBeGreaterThanOrEqual(cfn.Resources.IngestLambdaFunction.Properties.MemorySize);
+    const rules = Object.values<any>(cfn.Resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('SweeperLambdaFunction'),
+    );
+    expect(rules).toHaveLength(1);
+    const m = /^rate\((\d+) minutes?\)$/.exec(rules[0].Properties.ScheduleExpression);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeLessThanOrEqual(15);
+  });
+
   it('artifacts carry DuckDB’s native linux-x64 binding and stay under 250 MB unzipped', async () => {
-    for (const fn of ['sql', 'ingest']) {
+    for (const fn of ['sql', 'ingest', 'sweeper']) {
       const entries = await zipEntries(path.join(dir, `${fn}.zip`));
       const names = entries.map((e) => e.name);
       expect(names).toContain(`functions/${fn}.cjs`);

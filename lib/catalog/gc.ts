@@ -2,8 +2,17 @@
  * Orphan cleanup: deletes datasets/ objects that no manifest version references and that are
  * older than a grace period (an ingest in flight writes its Parquet before committing it).
  * A dataset with any unreadable version is left alone entirely: we cannot know what it references.
+ *
+ * Safe against concurrent commits: a register or ingest can commit a reference to an object that
+ * is already old (a retried ingest, a register of an existing file) while the GC runs. So after
+ * choosing the candidates, and right before deleting, the GC lists every dataset's versions again
+ * and reads each version it had not seen (any version created after its scan began, including
+ * datasets created since): an object any of them references is kept. Ages are measured on the
+ * store's clock (LastModified is the store's time).
  */
 import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
+import { parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
+import { storeNow } from '../storage/clock.js';
 import { decodeManifest } from './codec.js';
 import { listDatasetNames, listVersionKeys, loadCatalog, mapLimit } from './store.js';
 import { pruneSnapshots, writeSnapshot } from './snapshot.js';
@@ -16,60 +25,99 @@ export interface GcReport {
   referenced: number;
   orphans: Array<{ key: string; size: number; last_modified: string }>;
   deleted: number;
+  /** Candidates kept because a version committed during the run references them. */
+  rescued: string[];
   skipped_datasets: Array<{ name: string; reason: string }>;
   snapshot?: string;
   pruned_snapshots?: number;
 }
 
-export async function collectGarbage(opts: { dryRun: boolean; graceMs: number; now?: number }): Promise<GcReport> {
-  const now = opts.now ?? Date.now();
-  const names = await listDatasetNames();
-  const referenced = new Set<string>();
-  const unsafe = new Set<string>();
-  const skipped: GcReport['skipped_datasets'] = [];
+export interface GcOptions {
+  dryRun: boolean;
+  graceMs: number;
+  /** The store's time to measure ages against (default: the store's clock). */
+  now?: number;
+}
+
+interface Scan {
+  /** Every version key read, per dataset. */
+  seen: Map<string, Set<string>>;
+  referenced: Set<string>;
+  unsafe: Set<string>;
+  skipped: GcReport['skipped_datasets'];
+}
+
+/** Reads every version of the given datasets not in `scan.seen`, adding what they reference. */
+async function scanVersions(names: string[], scan: Scan): Promise<void> {
   await mapLimit(names, 8, async (name) => {
-    const versions = await listVersionKeys(name);
+    const seen = scan.seen.get(name) ?? new Set<string>();
+    scan.seen.set(name, seen);
+    const versions = (await listVersionKeys(name)).filter((k) => !seen.has(k));
     await mapLimit(versions, 16, async (key) => {
       const bytes = await getObjectBytes(key);
+      seen.add(key);
       if (!bytes) return;
       try {
         const m = await decodeManifest(bytes, key);
-        for (const o of m.objects) referenced.add(o.key);
+        for (const o of m.objects) scan.referenced.add(o.key);
       } catch {
-        if (!unsafe.has(name)) skipped.push({ name, reason: `unreadable manifest ${key}` });
-        unsafe.add(name);
+        if (!scan.unsafe.has(name)) scan.skipped.push({ name, reason: `unreadable manifest ${key}` });
+        scan.unsafe.add(name);
       }
     });
   });
-  const all = await listAll('datasets/');
-  const orphans: GcReport['orphans'] = [];
+}
+
+export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
+  const scan: Scan = { seen: new Map(), referenced: new Set(), unsafe: new Set(), skipped: [] };
+  const names = await listDatasetNames();
+  await scanVersions(names, scan);
+
+  const all = await listAll(PREFIX.datasets);
+  const now = opts.now ?? storeNow();
+  let candidates: GcReport['orphans'] = [];
   for (const o of all.objects) {
     const key = o.Key!;
-    const dataset = key.split('/')[1] ?? '';
-    if (referenced.has(key) || unsafe.has(dataset)) continue;
+    const dataset = parseDatasetObjectKey(key)?.name ?? '';
+    if (scan.referenced.has(key) || scan.unsafe.has(dataset)) continue;
     const modified = o.LastModified?.getTime() ?? now;
     if (now - modified < opts.graceMs) continue;
-    orphans.push({ key, size: o.Size ?? 0, last_modified: new Date(modified).toISOString() });
+    candidates.push({ key, size: o.Size ?? 0, last_modified: new Date(modified).toISOString() });
   }
-  if (!opts.dryRun && orphans.length) await deleteObjects(orphans.map((o) => o.key));
+
+  // Re-read the heads: any version committed since the scan began (new datasets included).
+  const rescued: string[] = [];
+  if (candidates.length) {
+    const namesNow = await listDatasetNames();
+    await scanVersions([...new Set([...names, ...namesNow])], scan);
+    candidates = candidates.filter((c) => {
+      const keep = scan.referenced.has(c.key) || scan.unsafe.has(parseDatasetObjectKey(c.key)?.name ?? '');
+      if (keep) rescued.push(c.key);
+      return !keep;
+    });
+    if (rescued.length) log.info('gc: objects referenced by versions committed during the run are kept', { rescued });
+  }
+  if (!opts.dryRun && candidates.length) await deleteObjects(candidates.map((o) => o.key));
+
   // a fresh, exact catalog snapshot for cold query engines; older ones pruned
   let snapshot: string | undefined;
   let prunedSnapshots = 0;
   if (!opts.dryRun) {
-    const all = await loadCatalog(names);
-    snapshot = await writeSnapshot(all.manifests);
+    const catalog = await loadCatalog(await listDatasetNames());
+    snapshot = await writeSnapshot(catalog.manifests);
     prunedSnapshots = await pruneSnapshots(3);
   }
   const report: GcReport = {
     dry_run: opts.dryRun,
     grace_ms: opts.graceMs,
     scanned: all.objects.length,
-    referenced: referenced.size,
-    orphans,
-    deleted: opts.dryRun ? 0 : orphans.length,
-    skipped_datasets: skipped,
+    referenced: scan.referenced.size,
+    orphans: candidates,
+    deleted: opts.dryRun ? 0 : candidates.length,
+    rescued,
+    skipped_datasets: scan.skipped,
     ...(snapshot ? { snapshot, pruned_snapshots: prunedSnapshots } : {}),
   };
-  log.info('gc', { dry_run: opts.dryRun, scanned: report.scanned, orphans: orphans.length, skipped: skipped.length });
+  log.info('gc', { dry_run: opts.dryRun, scanned: report.scanned, orphans: candidates.length, rescued: rescued.length, skipped: scan.skipped.length });
   return report;
 }

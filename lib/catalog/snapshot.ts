@@ -9,23 +9,20 @@
  * Names are unique, so no snapshot is ever overwritten; the GC keeps the newest few.
  */
 import crypto from 'node:crypto';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { s3, bucket } from '../storage/client.js';
-import { deleteObjects, getObjectBytes, listAll, putObject, storageError } from '../storage/objects.js';
+import { deleteObjects, firstKey, getObjectBytes, listAll, putObject } from '../storage/objects.js';
+import { keys, parseSnapshotKey, PREFIX } from '../storage/keys.js';
 import { decodeManifests, encodeManifests, CorruptManifestError } from './codec.js';
 import type { StoredManifest } from './manifest.js';
 import { log } from '../log.js';
 
-export const SNAPSHOT_PREFIX = '_catalog/snapshots/';
-const SPAN = 999_999_999_999_999;
+export const SNAPSHOT_PREFIX = PREFIX.snapshots;
 
 export function snapshotKey(at = Date.now()): string {
-  return `${SNAPSHOT_PREFIX}${String(SPAN - at).padStart(15, '0')}-${crypto.randomBytes(4).toString('hex')}.parquet`;
+  return keys.snapshot(at, crypto.randomBytes(4).toString('hex'));
 }
 
 export function snapshotTime(key: string): number | undefined {
-  const m = /^(\d{15})-[0-9a-f]+\.parquet$/.exec(key.slice(SNAPSHOT_PREFIX.length));
-  return m ? SPAN - Number(m[1]) : undefined;
+  return parseSnapshotKey(key);
 }
 
 export interface Snapshot {
@@ -36,13 +33,7 @@ export interface Snapshot {
 
 /** The newest readable snapshot, or undefined (an unreadable one is logged and ignored). */
 export async function readLatestSnapshot(): Promise<Snapshot | undefined> {
-  let key: string | undefined;
-  try {
-    const r = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: SNAPSHOT_PREFIX, MaxKeys: 1 }));
-    key = r.Contents?.[0]?.Key;
-  } catch (e) {
-    throw storageError('LIST', e);
-  }
+  const key = await firstKey(SNAPSHOT_PREFIX);
   if (!key) return undefined;
   const takenAt = snapshotTime(key);
   const bytes = await getObjectBytes(key);

@@ -11,9 +11,8 @@
  *   - stores that honour conditional writes: PUT If-None-Match:* (optimistic; 412 → re-read, retry);
  *   - stores that ignore them: the same steps inside the bakery lock of lib/storage/lock.ts.
  */
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { s3, bucket } from '../storage/client.js';
 import {
+  firstKey,
   getObjectBytes,
   headObject,
   listAll,
@@ -23,33 +22,32 @@ import {
   storageError,
 } from '../storage/objects.js';
 import { conditionalWritesSupported } from '../storage/conditional.js';
+import { keys, parseNameMarker, parseVersionKey, PREFIX, VERSION_MAX } from '../storage/keys.js';
 import { withLock } from '../storage/lock.js';
 import { encodeManifest, decodeManifest, CorruptManifestError } from './codec.js';
 import type { StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
 
-export const CATALOG_PREFIX = '_catalog/datasets/';
+export const CATALOG_PREFIX = PREFIX.catalogDatasets;
 /**
  * One marker per dataset, written before its first version, so listing datasets is a flat
  * LIST (delimiter listings of nested keys are broken on the embedded server, and a flat LIST of
  * every version would grow with history).
  */
-export const NAMES_PREFIX = '_catalog/names/';
-const VERSION_SPAN = 999_999_999_999;
+export const NAMES_PREFIX = PREFIX.catalogNames;
+const VERSION_SPAN = VERSION_MAX;
 
 export function versionsPrefix(name: string): string {
-  return `${CATALOG_PREFIX}${name}/versions/`;
+  return keys.versionsPrefix(name);
 }
 
 export function versionKey(name: string, version: number): string {
-  return `${versionsPrefix(name)}${String(VERSION_SPAN - version).padStart(12, '0')}.parquet`;
+  return keys.version(name, version);
 }
 
 export function versionFromKey(name: string, key: string): number | undefined {
-  const rest = key.slice(versionsPrefix(name).length);
-  const m = /^(\d{12})\.parquet$/.exec(rest);
-  return m ? VERSION_SPAN - Number(m[1]) : undefined;
+  return parseVersionKey(name, key);
 }
 
 export class CatalogCorruptError extends LakehouseError {
@@ -79,12 +77,7 @@ async function readVersionFile(name: string, key: string): Promise<StoredManifes
 
 /** The key of a dataset's newest version (one LIST request), or undefined. */
 export async function headKey(name: string): Promise<string | undefined> {
-  try {
-    const r = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: versionsPrefix(name), MaxKeys: 1 }));
-    return r.Contents?.[0]?.Key;
-  } catch (e) {
-    throw storageError('LIST', e);
-  }
+  return firstKey(versionsPrefix(name));
 }
 
 /** The newest version of a dataset, or undefined if it does not exist. */
@@ -113,12 +106,12 @@ export async function listVersionKeys(name: string, limit?: number): Promise<str
 /** Dataset names present in the catalog. */
 export async function listDatasetNames(): Promise<string[]> {
   const r = await listAll(NAMES_PREFIX);
-  return r.objects.map((o) => o.Key!.slice(NAMES_PREFIX.length)).filter((n) => n.length > 0);
+  return r.objects.map((o) => parseNameMarker(o.Key!)).filter((n): n is string => n !== undefined);
 }
 
 /** Writes the dataset's name marker unless it exists (never overwriting where the store allows). */
 async function ensureNameMarker(name: string, conditional: boolean): Promise<void> {
-  const key = `${NAMES_PREFIX}${name}`;
+  const key = keys.nameMarker(name);
   if (await headObject(key)) return;
   try {
     await putObject(key, name, { ifNoneMatch: conditional, contentType: 'text/plain' });

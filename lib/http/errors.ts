@@ -22,3 +22,27 @@ export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   log.error('unhandled error', { err: e, detail: errorMessage(e) });
   return { status: 500, body: { error: { code: 'internal', message: 'An internal error occurred.' } } };
 }
+
+/**
+ * A failure of a direct (non-HTTP) invocation — a schedule, `sls invoke`, the Lambda API. It is
+ * thrown, never returned: the Lambda runtime reports a thrown error as a failed invocation
+ * (`errorType`, `errorMessage`), so asynchronous invocations are retried and alarms fire. The
+ * message carries the envelope's code and message; `code`, `status` and `body` the rest.
+ */
+export class InvocationError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly body: ErrorBody;
+  constructor(status: number, body: ErrorBody) {
+    super(`${body.error.code}: ${body.error.message}`);
+    this.name = 'LakehouseInvocationError';
+    this.code = body.error.code;
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function invocationError(e: unknown): InvocationError {
+  const { status, body } = errorResponse(e);
+  return new InvocationError(status, body);
+}

@@ -87,6 +87,32 @@ export function errorResult(e: unknown, requestId: string): HttpResult {
   return toResult({ status, json: body }, requestId);
 }
 
+/** A path parameter, percent-decoded; malformed encoding (`%zz`, a cut UTF-8 sequence) → 400 invalid_path. */
+export function pathParam(req: HttpRequest, name: string): string | undefined {
+  const raw = req.params[name];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest('invalid_path', `The path segment for {${name}} is not valid percent-encoding.`);
+  }
+}
+
+/**
+ * The API's public base URL, for links such as status_url: LAKEHOUSE_PUBLIC_URL, else the local
+ * stack's own address (serverless-offline, or a loopback domain), else https:// + the domain name
+ * API Gateway received the request on. Never a client-supplied header (Host, X-Forwarded-Host).
+ */
+export function publicBaseUrl(req: HttpRequest): string | undefined {
+  const c = config();
+  if (c.publicUrl) return c.publicUrl;
+  const domain = req.domainName?.toLowerCase();
+  const loopback = domain === '127.0.0.1' || domain === 'localhost' || domain === '[::1]';
+  if (c.local || loopback) return `http://${loopback ? domain : '127.0.0.1'}:${c.localHttpPort}`;
+  if (domain && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) return `https://${domain}`;
+  return undefined;
+}
+
 export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
 /**
@@ -108,6 +134,7 @@ export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
         params: compact(event.pathParameters),
         body: undefined,
         requestId,
+        domainName: event.requestContext?.domainName,
       };
       (request.context as Ctx & { req?: HttpRequest }).req = req;
       if (auth) checkAuth(headers);

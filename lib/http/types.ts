@@ -11,7 +11,7 @@ export interface HttpEvent {
   pathParameters?: Record<string, string | undefined>;
   body?: string | null;
   isBase64Encoded?: boolean;
-  requestContext?: { requestId?: string; http?: { method?: string; path?: string; sourceIp?: string } };
+  requestContext?: { requestId?: string; domainName?: string; http?: { method?: string; path?: string; sourceIp?: string } };
 }
 
 export interface HttpResult {
@@ -30,6 +30,8 @@ export interface HttpRequest {
   /** Parsed JSON body (undefined when there is none). */
   body: unknown;
   requestId: string;
+  /** The API's domain name as API Gateway saw it (requestContext.domainName), never a client header. */
+  domainName: string | undefined;
 }
 
 export interface HttpResponse {

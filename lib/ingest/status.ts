@@ -1,17 +1,40 @@
 /**
  * Upload status records: _uploads/<upload_id>.json. One JSON document per upload, rewritten as
- * the upload moves pending → ingesting → ready | failed. Transitions that must not race
- * (taking the ingest lease) run under the upload's lock (lib/storage/lock.ts).
+ * the upload moves pending → ingesting → ready | failed (or pending → expired). Transitions that
+ * must not race (taking the ingest lease, the final write, the sweeper's) are read-decide-write
+ * steps made atomic the way catalog commits are (ADR 0002): on stores that honour conditional
+ * writes, a PUT If-Match on the ETag that was read (If-None-Match: * when there was no record),
+ * re-read and re-decided when another writer got there first; elsewhere under the upload's bakery
+ * lock (lib/storage/lock.ts), whose guard is checked right before the write.
+ *
+ * Lease times are the store's clock (lib/storage/clock.ts), so ingests on machines whose clocks
+ * disagree still agree on whether a lease has expired.
  */
-import { getJson, putJson, presignGet } from '../storage/objects.js';
-import { keys } from '../storage/keys.js';
+import {
+  getJson,
+  getJsonVersioned,
+  headObject,
+  isConditionalConflict,
+  isNotFound,
+  isPreconditionFailed,
+  listAll,
+  putJson,
+  putObject,
+  presignGet,
+  storageError,
+} from '../storage/objects.js';
+import { keys, parseUploadStatusKey, PREFIX } from '../storage/keys.js';
 import { withLock } from '../storage/lock.js';
+import { compareAndSwapSupported } from '../storage/conditional.js';
+import { storeNow } from '../storage/clock.js';
 import { config } from '../config.js';
+import { unavailable } from '../errors.js';
+import { log } from '../log.js';
 import type { Manifest } from '../catalog/manifest.js';
 import type { Mode, SchemaChange } from '../catalog/register.js';
 import type { CsvHints } from './dialect.js';
 
-export type UploadState = 'pending' | 'ingesting' | 'ready' | 'failed';
+export type UploadState = 'pending' | 'ingesting' | 'ready' | 'failed' | 'expired';
 export type BadRows = 'fail' | 'quarantine';
 
 export interface UploadError {
@@ -56,6 +79,7 @@ export async function readStatus(uploadId: string): Promise<UploadRecord | undef
   return getJson<UploadRecord>(keys.uploadStatus(uploadId));
 }
 
+/** Writes a record unconditionally: for a record nobody else can know yet (POST /uploads mints its id). */
 export async function writeStatus(rec: UploadRecord): Promise<void> {
   rec.updated_at = new Date().toISOString();
   await putJson(keys.uploadStatus(rec.upload_id), rec);
@@ -73,13 +97,74 @@ export async function publicStatus(rec: UploadRecord): Promise<Record<string, un
   return out;
 }
 
+/** What a read-decide-write step does with the record it read. */
+type Step<T> = { write?: UploadRecord; result: T };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads the record, lets `decide` choose (it may run again, on a newer record, after a lost race),
+ * and writes its choice atomically with respect to every other transition of this upload.
+ */
+export async function updateStatus<T>(uploadId: string, decide: (rec: UploadRecord | undefined) => Step<T>): Promise<T> {
+  const key = keys.uploadStatus(uploadId);
+  if (await compareAndSwapSupported()) {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const read = await getJsonVersioned<UploadRecord>(key);
+      const step = decide(read ? { ...read.value } : undefined);
+      if (!step.write) return step.result;
+      step.write.updated_at = new Date(storeNow()).toISOString();
+      try {
+        await putObject(key, JSON.stringify(step.write), {
+          contentType: 'application/json',
+          ...(read?.etag !== undefined ? { ifMatch: read.etag } : { ifNoneMatch: true }),
+        });
+        return step.result;
+      } catch (e) {
+        // 412: another transition won; 409: one is in flight; 404: the record was removed
+        if (!isPreconditionFailed(e) && !isConditionalConflict(e) && !isNotFound(e)) throw storageError('PUT', e);
+        await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * Math.random());
+      }
+    }
+    throw unavailable('status_contention', `Too many concurrent updates of upload "${uploadId}"; try again.`);
+  }
+  return withLock(`upload/${uploadId}`, async (guard) => {
+    const existing = await readStatus(uploadId);
+    const step = decide(existing ? { ...existing } : undefined);
+    if (!step.write) return step.result;
+    step.write.updated_at = new Date(storeNow()).toISOString();
+    guard.check(); // never write on a lock we may have lost
+    await putJson(key, step.write);
+    return step.result;
+  });
+}
+
 export type LeaseOutcome =
   | { kind: 'acquired'; record: UploadRecord; previous: UploadRecord | undefined }
-  | { kind: 'skip'; reason: 'ready' | 'leased'; record: UploadRecord };
+  | { kind: 'skip'; reason: 'ready' | 'leased' | 'crashed'; record: UploadRecord };
+
+function leaseLive(rec: UploadRecord, now: number): boolean {
+  return rec.state === 'ingesting' && !!rec.lease && Date.parse(rec.lease.expires_at) > now;
+}
+
+/** An upload whose ingests kept dying: failed with `ingest_crashed` and the attempts made. */
+function crashed(rec: UploadRecord): UploadRecord {
+  return {
+    ...rec,
+    state: 'failed',
+    lease: null,
+    error: {
+      code: 'ingest_crashed',
+      message: `The ingest stopped without finishing ${rec.attempts} time(s) (crash, timeout or out of memory); it is not retried again.`,
+      attempts: rec.attempts,
+    },
+  };
+}
 
 /**
  * Takes the ingest lease for an upload, creating the record for direct puts. An upload that is
- * already ready, or being ingested under a live lease, is not ingested again.
+ * already ready, or being ingested under a live lease, is not ingested again; one whose lease
+ * expired after `LAKEHOUSE_INGEST_MAX_ATTEMPTS` attempts is failed with `ingest_crashed`.
  */
 export async function acquireLease(
   uploadId: string,
@@ -87,32 +172,158 @@ export async function acquireLease(
   init: () => UploadRecord,
   etag: string | undefined,
 ): Promise<LeaseOutcome> {
-  return withLock(`upload/${uploadId}`, async () => {
-    const existing = await readStatus(uploadId);
-    const now = Date.now();
-    if (existing?.state === 'ready') return { kind: 'skip', reason: 'ready', record: existing };
-    if (existing?.state === 'ingesting' && existing.lease && Date.parse(existing.lease.expires_at) > now) {
-      return { kind: 'skip', reason: 'leased', record: existing };
+  const cfg = config();
+  return updateStatus<LeaseOutcome>(uploadId, (existing) => {
+    const now = storeNow();
+    if (existing?.state === 'ready') return { result: { kind: 'skip', reason: 'ready', record: existing } };
+    if (existing && leaseLive(existing, now)) return { result: { kind: 'skip', reason: 'leased', record: existing } };
+    if (existing?.state === 'ingesting' && (existing.attempts ?? 0) >= cfg.ingestMaxAttempts) {
+      const rec = crashed(existing);
+      return { write: rec, result: { kind: 'skip', reason: 'crashed', record: rec } };
     }
     const rec: UploadRecord = existing ? { ...existing } : init();
     rec.state = 'ingesting';
     rec.attempts = (rec.attempts ?? 0) + 1;
-    rec.lease = { owner, expires_at: new Date(now + config().ingestLeaseMs).toISOString() };
+    rec.lease = { owner, expires_at: new Date(now + cfg.ingestLeaseMs).toISOString() };
     rec.object_etag = etag ?? null;
     delete rec.error;
-    await writeStatus(rec);
-    return { kind: 'acquired', record: rec, previous: existing };
+    return { write: rec, result: { kind: 'acquired', record: rec, previous: existing } };
   });
 }
 
 /** Final write of an ingest: only if we still hold the lease (a newer attempt wins otherwise). */
 export async function finishIngest(uploadId: string, owner: string, update: (rec: UploadRecord) => void): Promise<boolean> {
-  return withLock(`upload/${uploadId}`, async () => {
-    const rec = await readStatus(uploadId);
-    if (!rec || rec.lease?.owner !== owner) return false;
+  return updateStatus(uploadId, (rec) => {
+    if (!rec || rec.lease?.owner !== owner) return { result: false };
     update(rec);
     rec.lease = null;
-    await writeStatus(rec);
-    return true;
+    return { write: rec, result: true };
   });
+}
+
+// ---- the sweeper: uploads nobody will finish --------------------------------------------------
+
+export interface SweepReport {
+  scanned: number;
+  /** Re-driven (ingest run again in process): upload id → outcome. */
+  redriven: Array<{ upload_id: string; outcome: string }>;
+  /** Failed with `ingest_crashed` (attempts exhausted). */
+  crashed: string[];
+  /** `pending` past its URL's lifetime with no object: now `expired`. */
+  expired: string[];
+  /** `ingesting` with an expired lease whose object is gone: failed with `not_found`. */
+  missing: string[];
+  /** Left for the next run (time or re-drive budget exhausted). */
+  deferred: string[];
+}
+
+export interface SweepOptions {
+  /** Runs the ingest of an upload's object in process; returns its outcome. */
+  redrive: (rec: UploadRecord) => Promise<string>;
+  /** Milliseconds the caller has left (Lambda context); re-drives stop below `minRemainingMs`. */
+  remainingMs?: () => number;
+  minRemainingMs?: number;
+  /** At most this many re-drives per run (default 5). */
+  maxRedrives?: number;
+}
+
+/** When a pending upload's URL expires (its lifetime is the configured one). */
+export function pendingExpiresAt(rec: UploadRecord): number {
+  return Date.parse(rec.created_at) + config().uploadUrlTtlSeconds * 1000;
+}
+
+type SweepAction = 'redrive' | 'crashed' | 'expire' | 'none';
+
+function sweepAction(rec: UploadRecord, now: number): SweepAction {
+  if (rec.state === 'ingesting' && !leaseLive(rec, now)) {
+    return (rec.attempts ?? 0) >= config().ingestMaxAttempts ? 'crashed' : 'redrive';
+  }
+  if (rec.state === 'pending' && pendingExpiresAt(rec) <= now) return 'expire';
+  return 'none';
+}
+
+/**
+ * One pass over `_uploads/`: an `ingesting` upload whose lease expired is ingested again (its
+ * attempts bounded: then `failed` / `ingest_crashed`); a `pending` upload past its URL's lifetime
+ * becomes `expired` — or, when its object did arrive (the event was lost), is ingested.
+ * Every transition is re-decided on the current record, so a concurrent ingest always wins.
+ */
+export async function sweepUploads(opts: SweepOptions): Promise<SweepReport> {
+  const report: SweepReport = { scanned: 0, redriven: [], crashed: [], expired: [], missing: [], deferred: [] };
+  const listed = await listAll(PREFIX.uploadStatus);
+  const ids = listed.objects.map((o) => parseUploadStatusKey(o.Key!)).filter((id): id is string => id !== undefined);
+  const todo: UploadRecord[] = [];
+  for (let i = 0; i < ids.length; i += 16) {
+    const recs = await Promise.all(ids.slice(i, i + 16).map((id) => readStatus(id).catch(() => undefined)));
+    for (const rec of recs) {
+      if (!rec) continue;
+      report.scanned++;
+      if (sweepAction(rec, storeNow()) !== 'none') todo.push(rec);
+    }
+  }
+  const maxRedrives = opts.maxRedrives ?? 5;
+  const minRemaining = opts.minRemainingMs ?? 60_000;
+  for (const seen of todo) {
+    const id = seen.upload_id;
+    const action = sweepAction(seen, storeNow());
+    if (action === 'crashed') {
+      const done = await updateStatus(id, (rec) =>
+        rec && sweepAction(rec, storeNow()) === 'crashed' ? { write: crashed(rec), result: true } : { result: false },
+      );
+      if (done) report.crashed.push(id);
+      continue;
+    }
+    const present = await headObject(seen.key);
+    if (!present) {
+      const done = await updateStatus<'expired' | 'missing' | undefined>(id, (rec) => {
+        if (!rec) return { result: undefined };
+        const a = sweepAction(rec, storeNow());
+        if (a === 'expire') {
+          const out: UploadRecord = {
+            ...rec,
+            state: 'expired',
+            error: {
+              code: 'upload_expired',
+              message: `No file arrived before the upload URL expired (${new Date(pendingExpiresAt(rec)).toISOString()}); request a new one.`,
+            },
+          };
+          return { write: out, result: 'expired' };
+        }
+        if (a === 'redrive') {
+          const out: UploadRecord = {
+            ...rec,
+            state: 'failed',
+            lease: null,
+            error: { code: 'not_found', message: 'The uploaded object no longer exists; upload it again.' },
+          };
+          return { write: out, result: 'missing' };
+        }
+        return { result: undefined };
+      });
+      if (done === 'expired') report.expired.push(id);
+      else if (done === 'missing') report.missing.push(id);
+      continue;
+    }
+    if (report.redriven.length >= maxRedrives || (opts.remainingMs && opts.remainingMs() < minRemaining)) {
+      report.deferred.push(id);
+      continue;
+    }
+    try {
+      const outcome = await opts.redrive(seen);
+      report.redriven.push({ upload_id: id, outcome });
+    } catch (e) {
+      // infrastructure trouble: the lease expires again and the next run retries (attempts bound it)
+      log.error('sweeper: re-drive failed', { upload_id: id, err: e });
+      report.redriven.push({ upload_id: id, outcome: 'error' });
+    }
+  }
+  log.info('sweeper', {
+    scanned: report.scanned,
+    redriven: report.redriven.length,
+    crashed: report.crashed.length,
+    expired: report.expired.length,
+    missing: report.missing.length,
+    deferred: report.deferred.length,
+  });
+  return report;
 }

@@ -5,6 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { config } from '../config.js';
+import { observeServerDate } from './clock.js';
 
 let cached: { key: string; client: S3Client } | undefined;
 
@@ -17,16 +18,14 @@ let cached: { key: string; client: S3Client } | undefined;
 export function endpoint(): { url: string | undefined; localDefault: boolean } {
   const c = config();
   if (c.s3Endpoint) return { url: c.s3Endpoint, localDefault: false };
-  if (process.env.IS_LOCAL === 'true' || process.env.IS_OFFLINE === 'true') {
-    return { url: `http://127.0.0.1:${process.env.LAKEHOUSE_S3_PORT ?? '4569'}`, localDefault: true };
-  }
+  if (c.local) return { url: `http://127.0.0.1:${c.localS3Port}`, localDefault: true };
   return { url: undefined, localDefault: false };
 }
 
 export function s3(): S3Client {
   const c = config();
   const ep = endpoint();
-  const key = [ep.url ?? '', c.region, process.env.AWS_ACCESS_KEY_ID ?? '', process.env.AWS_PROFILE ?? ''].join('|');
+  const key = [ep.url ?? '', c.region, c.credentialsId].join('|');
   if (cached && cached.key === key) return cached.client;
   cached?.client.destroy();
   const client = new S3Client({
@@ -37,6 +36,16 @@ export function s3(): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 4,
   });
+  // the store's clock: every response's Date header (lib/storage/clock.ts)
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers;
+      observeServerDate(headers?.['date'] ?? headers?.['Date']);
+      return out;
+    },
+    { step: 'deserialize', name: 'lakehouseStoreClock' },
+  );
   cached = { key, client };
   return client;
 }

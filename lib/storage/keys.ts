@@ -27,15 +27,98 @@ export function validateKey(key: unknown): string {
 export const UPLOAD_EXTS = ['csv', 'tsv', 'txt', 'csv.gz', 'tsv.gz', 'txt.gz'] as const;
 export type UploadExt = (typeof UPLOAD_EXTS)[number];
 
+/** The top-level prefixes of the bucket: built and parsed here only (docs/api.md, ADR 0002). */
+export const PREFIX = {
+  uploads: 'uploads/',
+  uploadStatus: '_uploads/',
+  datasets: 'datasets/',
+  catalog: '_catalog/',
+  catalogDatasets: '_catalog/datasets/',
+  catalogNames: '_catalog/names/',
+  snapshots: '_catalog/snapshots/',
+  locks: '_locks/',
+  results: 'results/',
+  rejects: '_rejects/',
+} as const;
+
+const VERSION_SPAN = 999_999_999_999;
+const SNAPSHOT_SPAN = 999_999_999_999_999;
+
 export const keys = {
-  upload: (name: string, uploadId: string, ext: UploadExt) => `uploads/${name}/${uploadId}.${ext}`,
-  uploadStatus: (uploadId: string) => `_uploads/${uploadId}.json`,
+  upload: (name: string, uploadId: string, ext: UploadExt) => `${PREFIX.uploads}${name}/${uploadId}.${ext}`,
+  uploadStatus: (uploadId: string) => `${PREFIX.uploadStatus}${uploadId}.json`,
   datasetObject: (name: string, fingerprint: string, uploadId: string) =>
-    `datasets/${name}/${fingerprint.slice(0, 16)}/${uploadId}.parquet`,
-  datasetPrefix: (name: string) => `datasets/${name}/`,
-  result: (queryId: string, ext: string) => `results/${queryId}.${ext}`,
-  rejects: (uploadId: string) => `_rejects/${uploadId}.csv`,
+    `${PREFIX.datasets}${name}/${fingerprint.slice(0, 16)}/${uploadId}.parquet`,
+  datasetPrefix: (name: string) => `${PREFIX.datasets}${name}/`,
+  result: (queryId: string, ext: string) => `${PREFIX.results}${queryId}.${ext}`,
+  rejects: (uploadId: string) => `${PREFIX.rejects}${uploadId}.csv`,
+  /** One marker per dataset, written before its first version. */
+  nameMarker: (name: string) => `${PREFIX.catalogNames}${name}`,
+  versionsPrefix: (name: string) => `${PREFIX.catalogDatasets}${name}/versions/`,
+  /** Version v of a dataset: 999999999999 - v, 12 digits, so the newest version lists first. */
+  version: (name: string, version: number) =>
+    `${keys.versionsPrefix(name)}${String(VERSION_SPAN - version).padStart(12, '0')}.parquet`,
+  /** A catalog snapshot taken at `at` (epoch ms), newest first; the suffix makes it unique. */
+  snapshot: (at: number, suffix: string) => `${PREFIX.snapshots}${String(SNAPSHOT_SPAN - at).padStart(15, '0')}-${suffix}.parquet`,
+  lockPrefix: (scope: string) => `${PREFIX.locks}${scope}/`,
+  lockChoosingPrefix: (scope: string) => `${PREFIX.locks}${scope}/c-`,
+  lockChoosing: (scope: string, id: string) => `${PREFIX.locks}${scope}/c-${id}`,
+  lockTicketPrefix: (scope: string) => `${PREFIX.locks}${scope}/t-`,
+  lockTicket: (scope: string, n: number, digits: number, id: string) =>
+    `${PREFIX.locks}${scope}/t-${String(n).padStart(digits, '0')}-${id}`,
+  conditionalProbe: (id: string) => `${PREFIX.locks}_probe/${id}`,
 };
+
+export const VERSION_MAX = VERSION_SPAN;
+
+/** The version number of a key under the dataset's versions prefix, or undefined. */
+export function parseVersionKey(name: string, key: string): number | undefined {
+  const prefix = keys.versionsPrefix(name);
+  if (!key.startsWith(prefix)) return undefined;
+  const m = /^(\d{12})\.parquet$/.exec(key.slice(prefix.length));
+  return m ? VERSION_SPAN - Number(m[1]) : undefined;
+}
+
+/** The dataset name of a `_catalog/names/<name>` marker, or undefined. */
+export function parseNameMarker(key: string): string | undefined {
+  if (!key.startsWith(PREFIX.catalogNames)) return undefined;
+  const n = key.slice(PREFIX.catalogNames.length);
+  return n.length > 0 && !n.includes('/') ? n : undefined;
+}
+
+/** The time (epoch ms) a snapshot was taken, from its key, or undefined. */
+export function parseSnapshotKey(key: string): number | undefined {
+  if (!key.startsWith(PREFIX.snapshots)) return undefined;
+  const m = /^(\d{15})-[0-9a-f]+\.parquet$/.exec(key.slice(PREFIX.snapshots.length));
+  return m ? SNAPSHOT_SPAN - Number(m[1]) : undefined;
+}
+
+/** The dataset a `datasets/<name>/...` key belongs to, or undefined. */
+export function parseDatasetObjectKey(key: string): { name: string } | undefined {
+  const m = /^datasets\/([^/]+)\/.+$/.exec(key);
+  return m ? { name: m[1]! } : undefined;
+}
+
+/** The upload id of a `_uploads/<id>.json` status key, or undefined. */
+export function parseUploadStatusKey(key: string): string | undefined {
+  const m = /^_uploads\/([^/]+)\.json$/.exec(key);
+  return m ? m[1] : undefined;
+}
+
+/** A lock object `_locks/<scope>/c-<id>` or `_locks/<scope>/t-<n>-<id>`, or undefined. */
+export function parseLockKey(
+  scope: string,
+  key: string,
+): { kind: 'choosing'; id: string } | { kind: 'ticket'; n: number; id: string } | undefined {
+  const prefix = keys.lockPrefix(scope);
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = key.slice(prefix.length);
+  const t = /^t-(\d+)-(.+)$/.exec(rest);
+  if (t) return { kind: 'ticket', n: Number(t[1]), id: t[2]! };
+  const c = /^c-(.+)$/.exec(rest);
+  if (c) return { kind: 'choosing', id: c[1]! };
+  return undefined;
+}
 
 /**
  * Parses `uploads/<name>/<file>`: name (not yet validated), upload id (file name without the
@@ -44,6 +127,7 @@ export const keys = {
 export function parseUploadKey(
   key: string,
 ): { rawName: string; uploadId: string; ext: string; gzip: boolean; fileName: string } | undefined {
+  if (!key.startsWith(PREFIX.uploads)) return undefined;
   const m = /^uploads\/([^/]+)\/([^/]+)$/.exec(key);
   if (!m) return undefined;
   const rawName = m[1]!;

@@ -14,9 +14,15 @@
  * Every object has a unique name, so nothing is ever overwritten except our own ticket when it is
  * refreshed. Crashed holders are skipped once their objects are older than the lease; a holder
  * that overruns half its lease gives up before acting (LockLostError) instead of acting late.
+ *
+ * Ages are measured on the store's clock (the `Date` of its responses, lib/storage/clock.ts), not
+ * this machine's: LastModified is the store's time, and a skewed local clock must not make a live
+ * holder look expired. How long we have held the lock is measured on the monotonic clock.
  */
 import crypto from 'node:crypto';
 import { putObject, deleteObject, listAll, storageError } from './objects.js';
+import { keys, parseLockKey } from './keys.js';
+import { monotonicMs, storeNow } from './clock.js';
 import { LakehouseError } from '../errors.js';
 import { log } from '../log.js';
 
@@ -35,9 +41,10 @@ export class LockLostError extends LakehouseError {
 const TICKET_DIGITS = 16;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function live(lastModified: Date | undefined, leaseMs: number): boolean {
+/** Is a lock object younger than the lease? `now` is the store's time when it was listed. */
+function live(lastModified: Date | undefined, leaseMs: number, now: number): boolean {
   if (!lastModified) return true;
-  return Date.now() - lastModified.getTime() < leaseMs;
+  return now - lastModified.getTime() < leaseMs;
 }
 
 interface Ticket {
@@ -47,59 +54,65 @@ interface Ticket {
   live: boolean;
 }
 
-function parseTicket(key: string, prefix: string, lastModified: Date | undefined, leaseMs: number): Ticket | undefined {
-  const rest = key.slice(prefix.length);
-  const m = /^t-(\d+)-(.+)$/.exec(rest);
-  if (!m) return undefined;
-  return { n: Number(m[1]), id: m[2]!, key, live: live(lastModified, leaseMs) };
+function parseTicket(scope: string, key: string, lastModified: Date | undefined, leaseMs: number, now: number): Ticket | undefined {
+  const p = parseLockKey(scope, key);
+  if (!p || p.kind !== 'ticket') return undefined;
+  return { n: p.n, id: p.id, key, live: live(lastModified, leaseMs, now) };
+}
+
+export interface LockGuard {
+  /** Throws LockLostError when the lock may no longer be ours (held past half the lease). Call right before acting. */
+  check(): void;
 }
 
 const before = (a: { n: number; id: string }, b: { n: number; id: string }) => a.n < b.n || (a.n === b.n && a.id < b.id);
 
-export async function withLock<T>(scope: string, fn: (guard: { check(): void }) => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withLock<T>(scope: string, fn: (guard: LockGuard) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const leaseMs = opts.leaseMs ?? 30_000;
   const waitMs = opts.waitMs ?? 2 * leaseMs;
-  const prefix = `_locks/${scope}/`;
   const id = crypto.randomUUID();
-  const choosingKey = `${prefix}c-${id}`;
-  const started = Date.now();
+  const choosingKey = keys.lockChoosing(scope, id);
+  const started = monotonicMs();
 
   await putObject(choosingKey, '', {}).catch((e) => {
     throw storageError('lock', e);
   });
   let ticketKey: string | undefined;
   try {
-    const existing = await listAll(`${prefix}t-`);
+    const existing = await listAll(keys.lockTicketPrefix(scope));
+    const listedAt = storeNow();
     let max = 0;
     for (const o of existing.objects) {
-      const t = parseTicket(o.Key!, prefix, o.LastModified, leaseMs);
+      const t = parseTicket(scope, o.Key!, o.LastModified, leaseMs, listedAt);
       if (t && t.live) max = Math.max(max, t.n);
     }
     const mine = { n: max + 1, id };
-    ticketKey = `${prefix}t-${String(mine.n).padStart(TICKET_DIGITS, '0')}-${id}`;
+    ticketKey = keys.lockTicket(scope, mine.n, TICKET_DIGITS, id);
     await putObject(ticketKey, '', {}).catch((e) => {
       throw storageError('lock', e);
     });
-    let touched = Date.now();
+    let touched = monotonicMs();
     await deleteObject(choosingKey);
 
     // wait for our turn
     let pause = 5;
     for (;;) {
-      if (Date.now() - started > waitMs) throw new LockLostError(scope);
-      if (Date.now() - touched > leaseMs / 4) {
+      if (monotonicMs() - started > waitMs) throw new LockLostError(scope);
+      if (monotonicMs() - touched > leaseMs / 4) {
         await putObject(ticketKey, '', {}).catch((e) => {
           throw storageError('lock', e);
         });
-        touched = Date.now();
+        touched = monotonicMs();
       }
-      const choosing = await listAll(`${prefix}c-`);
-      const othersChoosing = choosing.objects.filter((o) => o.Key !== choosingKey && live(o.LastModified, leaseMs));
+      const choosing = await listAll(keys.lockChoosingPrefix(scope));
+      const choosingAt = storeNow();
+      const othersChoosing = choosing.objects.filter((o) => o.Key !== choosingKey && live(o.LastModified, leaseMs, choosingAt));
       let ahead = 0;
       if (othersChoosing.length === 0) {
-        const tickets = await listAll(`${prefix}t-`);
+        const tickets = await listAll(keys.lockTicketPrefix(scope));
+        const ticketsAt = storeNow();
         for (const o of tickets.objects) {
-          const t = parseTicket(o.Key!, prefix, o.LastModified, leaseMs);
+          const t = parseTicket(scope, o.Key!, o.LastModified, leaseMs, ticketsAt);
           if (!t || t.key === ticketKey) continue;
           if (!t.live) {
             // a crashed holder: clean up (deleting is idempotent; a late holder re-checks its lease)
@@ -111,7 +124,7 @@ export async function withLock<T>(scope: string, fn: (guard: { check(): void }) 
         if (ahead === 0) break;
       } else {
         for (const o of choosing.objects) {
-          if (o.Key !== choosingKey && !live(o.LastModified, leaseMs)) void deleteObject(o.Key!).catch(() => undefined);
+          if (o.Key !== choosingKey && !live(o.LastModified, leaseMs, choosingAt)) void deleteObject(o.Key!).catch(() => undefined);
         }
       }
       // back off in proportion to the queue ahead of us, with jitter
@@ -120,9 +133,9 @@ export async function withLock<T>(scope: string, fn: (guard: { check(): void }) 
     }
 
     const holdStart = touched;
-    const guard = {
+    const guard: LockGuard = {
       check() {
-        if (Date.now() - holdStart > leaseMs / 2) throw new LockLostError(scope);
+        if (monotonicMs() - holdStart > leaseMs / 2) throw new LockLostError(scope);
       },
     };
     return await fn(guard);

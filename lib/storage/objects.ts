@@ -99,10 +99,25 @@ export async function getJson<T>(key: string): Promise<T | undefined> {
   return JSON.parse(b.toString('utf8')) as T;
 }
 
+/** A JSON object and the ETag of the version read (for a conditional rewrite with If-Match). */
+export async function getJsonVersioned<T>(key: string): Promise<{ value: T; etag: string | undefined } | undefined> {
+  validateKey(key);
+  try {
+    const r = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key }));
+    const bytes = await r.Body!.transformToByteArray();
+    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as T, etag: r.ETag?.replace(/"/g, '') };
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw storageError('GET', e);
+  }
+}
+
 export interface PutOptions {
   contentType?: string;
   /** Only create: fails with PreconditionFailed if the key exists (where the store honours it). */
   ifNoneMatch?: boolean;
+  /** Only replace this version: fails with PreconditionFailed if the object's ETag differs (where the store honours it). */
+  ifMatch?: string;
   metadata?: Record<string, string>;
 }
 
@@ -116,6 +131,7 @@ export async function putObject(key: string, body: Buffer | Uint8Array | string,
       ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
       ContentType: opts.contentType,
       ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+      ...(opts.ifMatch !== undefined ? { IfMatch: `"${opts.ifMatch}"` } : {}),
       ...(opts.metadata ? { Metadata: opts.metadata } : {}),
     }),
   );
@@ -165,6 +181,16 @@ export interface ListOptions {
 export interface ListPage {
   objects: _Object[];
   prefixes: string[];
+}
+
+/** The first key under a prefix in listing order (one LIST, MaxKeys=1), or undefined. */
+export async function firstKey(prefix: string): Promise<string | undefined> {
+  try {
+    const r = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix, MaxKeys: 1 }));
+    return r.Contents?.[0]?.Key;
+  } catch (e) {
+    throw storageError('LIST', e);
+  }
 }
 
 /** Lists every object (and common prefix) under a prefix, following continuation tokens. */
