@@ -116,6 +116,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   throw new Error(`npm start did not become ready:\n${out.slice(-3000)}`);
 }
 
+/**
+ * Kills every process of a stack at once with SIGKILL — start.ts, serverless-offline and its
+ * workers, which run in process groups of their own — as a crash or `kill -9` would (tests only).
+ * Found by the stack's private data directory in their environment.
+ */
+export async function killStackHard(stack: Stack): Promise<void> {
+  const marker = `LAKEHOUSE_DATA_DIR=${stack.dataDir}`;
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) pids.push(Number(entry));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && pids.some((pid) => fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '))) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls GET /uploads/{id} until ready or failed. */
 export async function waitForUpload(api: string, uploadId: string, timeoutMs = 120_000, headers: Record<string, string> = {}) {
   const deadline = Date.now() + timeoutMs;

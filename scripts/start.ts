@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { startS3Server, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, type S3ServerHandle } from '../localstack/s3-server.js';
 import { stopGroup } from '../localstack/process-group.js';
 import { subscriptionsFrom, matches, toAwsEvent, invokeAsync, type RawRecord } from '../localstack/event-bridge.js';
+import { runSchedules, schedulesFrom } from '../localstack/schedules.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -61,7 +62,9 @@ async function main(): Promise<void> {
     env: childEnv,
     maxBuffer: 16 * 1024 * 1024,
   });
-  const subs = subscriptionsFrom(JSON.parse(stdout.slice(stdout.indexOf('{'))));
+  const service = JSON.parse(stdout.slice(stdout.indexOf('{')));
+  const subs = subscriptionsFrom(service);
+  const schedules = schedulesFrom(service);
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
 
   const offline: ChildProcess = spawn(slsBin, ['offline', 'start'], {
@@ -71,10 +74,14 @@ async function main(): Promise<void> {
     detached: true,
   });
   let ready = false;
+  let stopSchedules = () => {};
   const watch = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
     out.write(chunk);
     if (!ready && /Server ready/.test(chunk.toString())) {
       ready = true;
+      // scheduled functions (the sweeper, gc) run as EventBridge would run them
+      const override = env.LAKEHOUSE_LOCAL_SCHEDULE_MS ? Number(env.LAKEHOUSE_LOCAL_SCHEDULE_MS) : undefined;
+      stopSchedules = runSchedules(schedules, lambdaEndpoint, say, override);
       banner(endpoint!);
     }
   };
@@ -103,6 +110,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('stopping…');
+    stopSchedules();
     await stopGroup(offline, 'SIGTERM', 5000);
     await s3server?.close().catch(() => undefined);
     say('stopped; data kept in .lakehouse/');
