@@ -23,6 +23,31 @@ function int(name: string, dflt: number, min = 0): number {
   return n;
 }
 
+/**
+ * Settings the logger and redaction need: read without config()'s validation, so that logging an
+ * error about a bad setting can never throw in turn.
+ */
+export const logSettings = {
+  level: (): string => (str('LAKEHOUSE_LOG_LEVEL') ?? 'info').toLowerCase(),
+  stacks: (): boolean => str('LAKEHOUSE_LOG_STACKS') === '1',
+};
+
+/** The values of the named variables that are set (secrets to redact from every log line and body). */
+export function envValues(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const n of names) {
+    const v = process.env[n];
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+/** The Lambda's memory in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), when running on Lambda. */
+export function lambdaMemoryMb(): number | undefined {
+  const n = Number(str('AWS_LAMBDA_FUNCTION_MEMORY_SIZE'));
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 export interface Config {
   bucket: string;
   region: string;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { config } from './config.js';
+import { config, lambdaMemoryMb } from './config.js';
 
 export function sqlString(s: string): string {
   if (s.includes('\0')) throw new Error('NUL byte in SQL string');
@@ -22,8 +22,8 @@ export function sqlIdent(s: string): string {
 export function memoryLimit(): string | undefined {
   const explicit = config().duckdbMemoryLimit;
   if (explicit) return explicit;
-  const lambdaMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  if (Number.isFinite(lambdaMb) && lambdaMb > 0) return `${Math.max(128, Math.floor(lambdaMb * 0.7))}MB`;
+  const lambdaMb = lambdaMemoryMb();
+  if (lambdaMb) return `${Math.max(128, Math.floor(lambdaMb * 0.7))}MB`;
   return undefined;
 }
 

@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { redactValue } from './redact.js';
 import { errorMessage } from './errors.js';
+import { logSettings } from './config.js';
 
 type Fields = Record<string, unknown>;
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -13,7 +14,7 @@ const context = new AsyncLocalStorage<Fields>();
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function threshold(): number {
-  const l = (process.env.LAKEHOUSE_LOG_LEVEL ?? 'info').toLowerCase() as Level;
+  const l = logSettings.level() as Level;
   return LEVELS[l] ?? LEVELS.info;
 }
 
@@ -45,7 +46,7 @@ function describeError(e: unknown): Fields {
     const f: Fields = { name: e.name, message: errorMessage(e) };
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') f.code = code;
-    if (process.env.LAKEHOUSE_LOG_STACKS === '1' && e.stack) f.stack = e.stack;
+    if (logSettings.stacks() && e.stack) f.stack = e.stack;
     return f;
   }
   return { message: errorMessage(e) };

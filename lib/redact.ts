@@ -3,6 +3,7 @@
  * secret values (taken from the environment at call time) and credential-shaped substrings
  * (presigned-URL signatures, bearer tokens, AWS secret keys) are replaced by [REDACTED].
  */
+import { envValues } from './config.js';
 const SECRET_ENV = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -36,12 +37,8 @@ export function redactPaths(text: string): string {
 }
 
 function secretValues(): string[] {
-  const out: string[] = [];
-  for (const name of SECRET_ENV) {
-    const v = process.env[name];
-    // very short values (e.g. a local 'S3RVER' key is 6 chars) are still redacted; empty ones are not
-    if (v && v.length >= 4) out.push(v);
-  }
+  // very short values (e.g. a local 'S3RVER' key is 6 chars) are still redacted; empty ones are not
+  const out = envValues(SECRET_ENV).filter((v) => v.length >= 4);
   // longest first so a value containing another is replaced whole
   return out.sort((a, b) => b.length - a.length);
 }

@@ -2,8 +2,8 @@
  * The whole-file pass: parses every record of the table with a chosen dialect, checks that each
  * has the expected number of fields, and narrows each column's type candidates over every
  * non-empty cell (lib/ingest/types.ts). It works on raw bytes in fixed-size chunks, so memory
- * stays bounded whatever the file size, and it can re-emit the records as canonical CSV
- * (lib/ingest/emit.ts) when the file needs cleaning before DuckDB reads it.
+ * stays bounded whatever the file size; prepare.ts uses it to re-emit the records as canonical CSV
+ * when the file needs cleaning before DuckDB reads it.
  */
 import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
