@@ -12,6 +12,9 @@ import { downloadToFile } from '../storage/objects.js';
 import { LakehouseError } from '../errors.js';
 import { log } from '../log.js';
 
+/** For tests: a hook awaited before each download (to make materialisation slow). */
+export const cacheTestHooks: { beforeDownload?: (key: string) => Promise<void> } = {};
+
 interface Entry {
   key: string;
   file: string;
@@ -93,6 +96,11 @@ export class ObjectCache {
     return pinned.map((e) => e.file);
   }
 
+  /** Keys pinned by a query right now (tests: nothing stays pinned after a request). */
+  pinnedKeys(): string[] {
+    return [...this.entries.values()].filter((e) => e.pins > 0).map((e) => e.key);
+  }
+
   release(keyList: string[]): void {
     for (const k of keyList) {
       const e = this.entries.get(k);
@@ -116,6 +124,7 @@ export class ObjectCache {
     const file = this.fileFor(key);
     const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.part`;
     try {
+      if (cacheTestHooks.beforeDownload) await cacheTestHooks.beforeDownload(key);
       const size = await downloadToFile(key, tmp);
       fs.renameSync(tmp, file);
       this.downloads++;

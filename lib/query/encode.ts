@@ -13,8 +13,25 @@ import { sqlString } from '../duckdb.js';
 const SAFE = '9007199254740991';
 let lambdaSeq = 0;
 
-/** A JSON-typed SQL expression for value `x` of type `t`. */
-export function jsonExpr(x: string, t: DuckDBType): string {
+/** RE2 pattern of the integer texts beyond ±(2^53−1): 17 digits or more, or 16 digits above SAFE. */
+export function unsafeIntegerPattern(): string {
+  const alts = ['[0-9]{17,}'];
+  for (let i = 0; i < SAFE.length; i++) {
+    const d = Number(SAFE[i]);
+    if (d === 9) continue;
+    const rest = SAFE.length - i - 1;
+    alts.push(`${SAFE.slice(0, i)}${d + 1 === 9 ? '9' : `[${d + 1}-9]`}${rest ? `[0-9]{${rest}}` : ''}`);
+  }
+  return `^(-?(?:${alts.join('|')}))$`;
+}
+const UNSAFE_INTEGER = unsafeIntegerPattern();
+
+/**
+ * A JSON-typed SQL expression for value `x` of type `t`. `single`: an expression that names `x`
+ * only once (no CASE over it), for wide results — DuckDB's common-subexpression pass is quadratic
+ * in the number of expressions that name a column more than once.
+ */
+export function jsonExpr(x: string, t: DuckDBType, single = false): string {
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
     case DuckDBTypeId.TINYINT:
@@ -31,9 +48,11 @@ export function jsonExpr(x: string, t: DuckDBType): string {
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.BIGNUM:
+      if (single) return `regexp_replace(${x}::VARCHAR, ${sqlString(UNSAFE_INTEGER)}, '"\\1"')::JSON`;
       return `CASE WHEN ${x} BETWEEN -${SAFE} AND ${SAFE} THEN to_json(${x}) ELSE to_json(${x}::VARCHAR) END`;
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
+      if (single) return `regexp_replace(regexp_replace(to_json(${x})::VARCHAR, '^NaN$', '"nan"'), '^(-?)Infinity$', '"\\1inf"')::JSON`;
       return `CASE WHEN isfinite(${x}) THEN to_json(${x}) ELSE to_json(${x}::VARCHAR) END`;
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
@@ -62,8 +81,8 @@ export function jsonExpr(x: string, t: DuckDBType): string {
   }
 }
 
-/** A VARCHAR SQL expression: the CSV cell for value `x` (RFC 4180 quoting; NULL → empty). */
-export function csvExpr(x: string, t: DuckDBType): string {
+/** A VARCHAR SQL expression: the CSV cell for value `x` (RFC 4180 quoting; NULL → empty). `single`: see jsonExpr. */
+export function csvExpr(x: string, t: DuckDBType, single = false): string {
   let text: string;
   switch (t.typeId) {
     case DuckDBTypeId.TIMESTAMP:
@@ -77,13 +96,17 @@ export function csvExpr(x: string, t: DuckDBType): string {
     case DuckDBTypeId.ARRAY:
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
-      text = `(${jsonExpr(x, t)})::VARCHAR`;
+      text = `(${jsonExpr(x, t, single)})::VARCHAR`;
       break;
     case DuckDBTypeId.BLOB:
       text = `to_base64(${x})`;
       break;
     default:
       text = `${x}::VARCHAR`;
+  }
+  if (single) {
+    // a text with a quote is always quoted, so doubling the quotes first is exact
+    return `coalesce(regexp_replace(replace(${text}, '"', '""'), '(?s)^(.*[",\\r\\n].*|\\s.*|.*\\s)$', '"\\1"'), '')`;
   }
   return `CASE WHEN ${x} IS NULL THEN '' WHEN regexp_matches(${text}, '[",\\r\\n]|^\\s|\\s$') THEN '"' || replace(${text}, '"', '""') || '"' ELSE ${text} END`;
 }

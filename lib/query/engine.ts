@@ -113,6 +113,19 @@ export class Engine {
     else con.closeSync();
   }
 
+  /** Closes a connection instead of pooling it (after an interrupt), with its cached statements. */
+  discard(con: DuckDBConnection): void {
+    for (const v of this.statementCaches.get(con)?.values() ?? []) {
+      try {
+        (v as { stmt?: { destroySync?: () => void } }).stmt?.destroySync?.();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.statementCaches.delete(con);
+    con.closeSync();
+  }
+
   /** A small LRU of values (prepared statements) tied to one connection. */
   cacheFor<T>(con: DuckDBConnection): Map<string, T> {
     let m = this.statementCaches.get(con);

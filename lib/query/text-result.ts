@@ -1,0 +1,108 @@
+/**
+ * JSON / CSV / NDJSON results: rows that DuckDB has already encoded (one text per row) are streamed
+ * chunk by chunk into the inline body; past the inline cap the whole result goes to a spill file and
+ * then to results/ (spill.ts). The spill file is disposed of whatever happens.
+ */
+import type { DuckDBPreparedStatement } from '@duckdb/node-api';
+import { config } from '../config.js';
+import { csvHeader } from './encode.js';
+import { Spill, publish } from './spill.js';
+import type { Deadline } from './deadline.js';
+import type { Column, QueryResult } from './result.js';
+import type { SqlRequest } from './request.js';
+
+export interface TextRun {
+  stmt: DuckDBPreparedStatement;
+  req: SqlRequest;
+  columns: Column[];
+  queryId: string;
+  started: number;
+  /** The request's private scratch directory. */
+  dir: string;
+  deadline: Deadline;
+}
+
+export async function textResult({ stmt, req, columns, queryId, started, dir, deadline }: TextRun): Promise<QueryResult> {
+  const cap = Math.max(1024, config().sqlMaxInlineBytes - 64 * 1024);
+  const t0 = Date.now();
+  const inline: string[] = [];
+  let inlineBytes = 0;
+  let total = 0;
+  let truncated = false;
+  let spill: Spill | undefined;
+  const json = req.format === 'json';
+  const sep = json ? ',' : '\n';
+  const end = json ? '' : '\n';
+  const colsJson = JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type.toString() })));
+  const startSpill = (): Spill => {
+    const s = new Spill(dir, `${queryId}.${req.format}`);
+    spill = s;
+    if (json) s.write(`{"query_id":${JSON.stringify(queryId)},"columns":${colsJson},"rows":[`);
+    if (req.format === 'csv') s.write(csvHeader(columns.map((c) => c.name)) + '\n');
+    if (inline.length) s.write(inline.join(sep) + end);
+    return s;
+  };
+  try {
+    const res = await stmt.stream();
+    for (;;) {
+      deadline.check();
+      const chunk = await res.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      let rows = chunk.getColumnValues(0) as string[];
+      if (total + rows.length > req.limit) {
+        truncated = true;
+        rows = rows.slice(0, req.limit - total);
+      }
+      const lead = total === 0 || !json ? '' : sep;
+      total += rows.length;
+      if (rows.length) {
+        if (spill) {
+          spill.write(lead + rows.join(sep) + end);
+        } else {
+          const text = rows.join(sep);
+          const bytes = Buffer.byteLength(text) + 1;
+          if (inlineBytes + bytes > cap) {
+            startSpill().write(lead + text + end);
+            // keep the rows of this chunk that still fit inline
+            for (const r of rows) {
+              const b = Buffer.byteLength(r) + 1;
+              if (inlineBytes + b > cap) break;
+              inline.push(r);
+              inlineBytes += b;
+            }
+          } else {
+            for (const r of rows) inline.push(r);
+            inlineBytes += bytes;
+          }
+        }
+      }
+      if (truncated) break;
+    }
+    let resultUrl: string | undefined;
+    const execMs = Date.now() - t0;
+    let uploadMs = 0;
+    if (spill) {
+      if (json) spill.write(`],"row_count":${total},"truncated":${truncated}}`);
+      spill.close();
+      deadline.check();
+      const t1 = Date.now();
+      resultUrl = await publish(spill.file, req.format, queryId);
+      uploadMs = Date.now() - t1;
+    }
+    const elapsedMs = Date.now() - started;
+    let body: string;
+    if (json) {
+      body =
+        `{"columns":${colsJson},"rows":[${inline.join(',')}],"row_count":${total},"truncated":${truncated},` +
+        `"query_id":${JSON.stringify(queryId)},"elapsed_ms":${elapsedMs}` +
+        (resultUrl ? `,"result_url":${JSON.stringify(resultUrl)},"rows_inline":${inline.length}` : '') +
+        '}';
+    } else {
+      const lines = inline.map((r) => r + '\n').join('');
+      body = req.format === 'csv' ? csvHeader(columns.map((c) => c.name)) + '\n' + lines : lines;
+    }
+    return { format: req.format, body, rowCount: total, truncated, queryId, elapsedMs, resultUrl, execMs, uploadMs };
+  } finally {
+    (spill as Spill | undefined)?.dispose();
+  }
+}
