@@ -13,7 +13,7 @@ import { LakehouseError } from '../errors.js';
 import { log } from '../log.js';
 import { isValidUploadId } from '../names.js';
 import { headObject, type Head } from '../storage/objects.js';
-import { parseUploadKey } from '../storage/keys.js';
+import { PREFIX, parseUploadKey } from '../storage/keys.js';
 import type { ObjectEvent } from '../storage/events.js';
 import { publicManifest } from '../catalog/manifest.js';
 import { acquireLease, finishIngest } from './status.js';
@@ -32,7 +32,7 @@ export type IngestOutcome =
 /** Finds which candidate key exists (AWS-decoded first, raw second). */
 async function resolveKey(candidates: string[]): Promise<{ key: string; head: Head } | undefined> {
   for (const k of candidates) {
-    if (!k.startsWith('uploads/')) continue;
+    if (!k.startsWith(PREFIX.uploads)) continue;
     const head = await headObject(k).catch((e) => {
       if (e instanceof LakehouseError && e.code === 'invalid_key') return undefined;
       throw e;

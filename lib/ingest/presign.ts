@@ -6,7 +6,8 @@ import { config } from '../config.js';
 import { keys, type UploadExt } from '../storage/keys.js';
 import { presignPut } from '../storage/objects.js';
 import { parseMode, parseSchemaChange, type SchemaChange } from '../catalog/register.js';
-import { writeStatus, type BadRows, type UploadRecord } from './status.js';
+import { writeStatus, type BadRows } from './status.js';
+import { newUploadRecord } from './record.js';
 import { parseCsvHints } from './hints.js';
 import type { CsvHints } from './dialect.js';
 
@@ -70,22 +71,19 @@ export async function createUpload(body: unknown, baseUrl?: string): Promise<Pre
   const uploadId = uuidv7();
   const key = keys.upload(name, uploadId, ext);
   const now = new Date();
-  const rec: UploadRecord = {
+  const rec = newUploadRecord({
     upload_id: uploadId,
     name,
+    key,
+    source: 'presign',
     mode,
     bad_rows: badRows,
-    ...(csv ? { csv } : {}),
-    ...(schemaChange !== 'fail' ? { schema_change: schemaChange } : {}),
-    key,
+    csv,
+    schema_change: schemaChange,
     filename: typeof b.filename === 'string' ? b.filename : null,
     size: size ?? null,
-    source: 'presign',
-    state: 'pending',
-    created_at: now.toISOString(),
-    updated_at: now.toISOString(),
-    attempts: 0,
-  };
+    now,
+  });
   await writeStatus(rec);
   const url = await presignPut(key, { size, expiresIn: cfg.uploadUrlTtlSeconds });
   return {

@@ -155,7 +155,7 @@ function crashed(rec: UploadRecord): UploadRecord {
     lease: null,
     error: {
       code: 'ingest_crashed',
-      message: `The ingest stopped without finishing ${rec.attempts} time(s) (crash, timeout or out of memory); it is not retried again.`,
+      message: `The ingest stopped without finishing ${rec.attempts} time(s) (crash, timeout or out of memory); the sweeper gives up on it. Delivering the event again (or a new upload) tries once more.`,
       attempts: rec.attempts,
     },
   };
