@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     LAKEHOUSE_BUCKET: bucketName,
     LAKEHOUSE_HTTP_PORT: String(httpPort),
     LAKEHOUSE_LAMBDA_PORT: String(lambdaPort),
+    // links the API hands out (status_url) point at this stack
+    LAKEHOUSE_PUBLIC_URL: env.LAKEHOUSE_PUBLIC_URL ?? `http://127.0.0.1:${httpPort}`,
     LAKEHOUSE_TMP_DIR: env.LAKEHOUSE_TMP_DIR ?? path.join(dataDir, 'tmp'),
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',

@@ -165,3 +165,17 @@ describe('spilled results leave nothing behind', () => {
     expect(next.json.rows).toEqual([[2]]);
   }, 120_000);
 });
+
+describe('an error part-way through a streamed result', () => {
+  it('is an error, not a truncated 200', async () => {
+    // DuckDB's C API ends a failing stream as if it were complete; the end marker tells them apart
+    for (const format of ['json', 'csv', 'ndjson']) {
+      const r = await sql({ sql: "SELECT CASE WHEN i >= 1500000 THEN error('boom at ' || i) ELSE i END AS v FROM range(2000000) t(i)", limit: 3_000_000, format });
+      expect({ format, status: r.status }).toEqual({ format, status: 400 });
+      expect(r.json.error.code).toBe('sql_error');
+      expect(r.json.error.message).toMatch(/boom at/);
+    }
+    const ok = await sql({ sql: 'SELECT count(*) FROM range(10)' });
+    expect(ok.json.rows).toEqual([[10]]);
+  });
+});

@@ -102,7 +102,10 @@ export async function textStatement(engine: Engine, con: DuckDBConnection, userS
     compiled.stmt.clearBindings();
   } else {
     const s = await shape(con, userSql, req.params);
-    compiled = { stmt: await con.prepare(`SELECT ${rowExpression(format, s.columns)} ${s.from} LIMIT ${req.limit + 1}`), columns: s.columns };
+    // a NULL row after the last one marks the end: DuckDB's C API ends a streamed result that fails
+    // part-way (a cast, error()) as if it were complete, and no encoded row is ever NULL
+    const rows = `SELECT ${rowExpression(format, s.columns)} AS __row ${s.from} LIMIT ${req.limit + 1}`;
+    compiled = { stmt: await con.prepare(`SELECT __row FROM (${rows}) UNION ALL SELECT NULL`), columns: s.columns };
   }
   cache.set(key, compiled);
   if (cache.size > CACHE_MAX) {

@@ -5,6 +5,7 @@
  */
 import type { DuckDBPreparedStatement } from '@duckdb/node-api';
 import { config } from '../config.js';
+import { LakehouseError } from '../errors.js';
 import { csvHeader } from './encode.js';
 import { Spill, publish } from './spill.js';
 import type { Deadline } from './deadline.js';
@@ -44,11 +45,17 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
   };
   try {
     const res = await stmt.stream();
+    let ended = false;
     for (;;) {
       deadline.check();
       const chunk = await res.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      let rows = chunk.getColumnValues(0) as string[];
+      const values = chunk.getColumnValues(0) as Array<string | null>;
+      if (values[values.length - 1] === null) {
+        ended = true;
+        values.pop();
+      }
+      let rows = values as string[];
       if (total + rows.length > req.limit) {
         truncated = true;
         rows = rows.slice(0, req.limit - total);
@@ -78,6 +85,7 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
       }
       if (truncated) break;
     }
+    if (!truncated && !ended) await streamFailed(stmt);
     let resultUrl: string | undefined;
     const execMs = Date.now() - t0;
     let uploadMs = 0;
@@ -105,4 +113,14 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
   } finally {
     (spill as Spill | undefined)?.dispose();
   }
+}
+
+/**
+ * The stream ended without its end marker: the query failed part-way. Running the statement again,
+ * materialised, raises DuckDB's error (mapped like any other); if it does not, the result cannot
+ * be trusted either way.
+ */
+async function streamFailed(stmt: DuckDBPreparedStatement): Promise<never> {
+  await stmt.run();
+  throw new LakehouseError('internal', 'The query stopped before the end of its result without saying why; nothing was returned.', 500);
 }
