@@ -36,6 +36,14 @@ afterAll(async () => {
 });
 
 describe('lakehouse CLI', () => {
+  it('--help and --version answer quickly', async () => {
+    const h = await cli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/Usage: lakehouse/);
+    const v = await cli(['--version']);
+    expect(v.out.trim()).toBe(JSON.parse(fs.readFileSync('package.json', 'utf8')).version);
+  });
+
   it('upload: progress lines off a TTY, waits for ready, prints the dataset summary', async () => {
     const f = path.join(dir, 'sales.csv');
     fs.writeFileSync(f, 'id,region,amount,day\n1,north,10.5,2026-01-01\n2,south,7.25,2026-01-02\n3,north,,2026-01-03\n');
@@ -46,6 +54,29 @@ describe('lakehouse CLI', () => {
     expect(r.out).toMatch(/dataset sales — version 1, 3 rows ingested/);
     expect(r.out).toMatch(/amount\s*│\s*DOUBLE/);
     expect(r.out).toMatch(/timings \(ms\): download \d+/);
+  });
+
+  it('upload with CSV hints: --delimiter --no-header --skip --encoding, and --schema-change overwrite fixes a wrong load', async () => {
+    const f = path.join(dir, 'export.csv');
+    fs.writeFileSync(f, Buffer.from('Exported by a legacy tool\nZ\xfcrich;1,5\nGen\xe8ve;2,25\n', 'latin1'));
+    const r = await cli(['upload', f, '--name', 'hinted', '--delimiter', ';', '--no-header', '--skip', '1', '--encoding', 'windows-1252', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ state: 'ready', row_count: 2 });
+    expect(s.report.detected).toMatchObject({ delimiter: ';', header: false, skip_lines: 1, encoding: 'windows-1252' });
+    expect(s.report.detected.from_hints.sort()).toEqual(['delimiter', 'encoding', 'header', 'skip_lines']);
+    const q = await cli(['sql', 'SELECT * FROM hinted ORDER BY 1', '--format', 'json']);
+    expect(JSON.parse(q.out).rows).toEqual([
+      ['Genève', '2,25'],
+      ['Zürich', '1,5'],
+    ]);
+    // without hints the same file loads differently; a corrected replace needs --schema-change overwrite
+    const human = await cli(['upload', f, '--name', 'hinted', '--delimiter', ';', '--header', '--skip', '1', '--encoding', 'windows-1252']);
+    expect(human.code).toBe(1);
+    expect(human.err).toMatch(/schema_conflict/);
+    const fixed = await cli(['upload', f, '--name', 'hinted', '--delimiter', ';', '--header', '--skip', '1', '--encoding', 'windows-1252', '--schema-change', 'overwrite']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toMatch(/detected: delimiter ";".*header yes \(hint\).*from your hints/);
   });
 
   it('upload --mode append and --no-wait; status <id>', async () => {
@@ -107,6 +138,91 @@ describe('lakehouse CLI', () => {
     expect(d.out).toMatch(/day\s*│ DATE/);
     const v1 = await cli(['describe', 'sales', '--version', '1', '--json']);
     expect(JSON.parse(v1.out)).toMatchObject({ version: 1, row_count: 3 });
+  });
+
+  it('upload of a directory of 200 files: names from the files, --jobs, progress lines, a summary, every dataset queryable', async () => {
+    const bulk = path.join(dir, 'bulk');
+    fs.mkdirSync(path.join(bulk, 'nested'), { recursive: true });
+    fs.writeFileSync(path.join(bulk, 'README.md'), 'not a table\n'); // skipped by the directory walk
+    for (let i = 0; i < 200; i++) {
+      const sub = i % 2 ? 'nested' : '';
+      fs.writeFileSync(path.join(bulk, sub, `Bulk File ${String(i).padStart(3, '0')}.csv`), `id,label,amount\n${i},x${i},${i}.5\n${i + 1000},y${i},1.25\n`);
+    }
+    const t0 = performance.now();
+    const r = await cli(['upload', bulk, '--jobs', '8', '--header', '--timeout', '120']);
+    if (r.code !== 0) process.stderr.write(r.err.slice(-4000));
+    const ms = performance.now() - t0;
+    process.stderr.write(`[cli.test] bulk upload of 200 files: ${Math.round(ms)} ms\n`);
+    expect(r.err).toMatch(/^uploading 200 file\(s\), .* to 200 dataset\(s\), 8 at a time$/m);
+    expect(r.err.match(/^\[\d+\/200\] .* → bulk_file_\d{3}: ready, 2 rows · \d+ ok, 0 failed/gm)).toHaveLength(200);
+    expect(r.err).toMatch(/^\[200\/200\] /m);
+    expect(r.err).toMatch(/^200 file\(s\): 200 ready, 0 failed · /m);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/│ file\s+│ name\s+│ state\s+│ rows\s+│ error/);
+    expect(r.out).toMatch(/│ \S*bulk\/nested\/Bulk File 001\.csv\s+│ bulk_file_001\s+│ ready\s+│ 2\s+│/);
+    const ls = await cli(['ls', '--json']);
+    const names = (JSON.parse(ls.out).datasets as Array<{ name: string; row_count: number }>).filter((d) => d.name.startsWith('bulk_file_'));
+    expect(names).toHaveLength(200);
+    expect(names.every((d) => d.row_count === 2)).toBe(true);
+    const q = await cli(['sql', 'SELECT (SELECT sum(amount) FROM bulk_file_000) + (SELECT sum(amount) FROM bulk_file_199) AS s']);
+    expect(q.out).toBe('s\n202.5\n'); // (0.5 + 1.25) + (199.5 + 1.25)
+  }, 600_000); // ~50 s on an idle 2-CPU machine; generous for a loaded one
+
+  it('upload of several files: a name clash is refused before anything is sent; a failing file gives exit 1, the others ready', async () => {
+    const a = path.join(dir, 'clash', 'a');
+    const b = path.join(dir, 'clash', 'b');
+    fs.mkdirSync(a, { recursive: true });
+    fs.mkdirSync(b, { recursive: true });
+    fs.writeFileSync(path.join(a, 'Orders.csv'), 'id,n\n1,2\n');
+    fs.writeFileSync(path.join(b, 'orders.csv'), 'id,n\n3,4\n');
+    const clash = await cli(['upload', path.join(dir, 'clash')]);
+    expect(clash.code).toBe(2);
+    expect(clash.err).toMatch(/1 dataset name\(s\) would be written by more than one file/);
+    expect(clash.err).toMatch(/orders ← .*a\/Orders\.csv, .*b\/orders\.csv/);
+    expect(clash.err).toMatch(/nothing was uploaded/);
+    expect(clash.err).not.toMatch(/uploading/);
+    expect((await cli(['describe', 'orders'])).code).toBe(1); // nothing sent
+    // --name for several files with replace is the same clash
+    const named = await cli(['upload', path.join(a, 'Orders.csv'), path.join(b, 'orders.csv'), '--name', 'o']);
+    expect(named.code).toBe(2);
+    // --name-from dir resolves it; a glob picks the files
+    const byDir = await cli(['upload', path.join(dir, 'clash', '*', '*.csv'), '--name-from', 'dir', '--json']);
+    expect(byDir.code).toBe(0);
+    expect(JSON.parse(byDir.out)).toMatchObject([
+      { name: 'a', state: 'ready', rows: 1 },
+      { name: 'b', state: 'ready', rows: 1 },
+    ]);
+    // --mode append: files bound for one dataset go in, one after another
+    const app = await cli(['upload', path.join(a, 'Orders.csv'), path.join(b, 'orders.csv'), '--name', 'orders_all', '--mode', 'append', '--json']);
+    expect(app.code).toBe(0);
+    expect(JSON.parse(app.out).map((x: { version: number }) => x.version)).toEqual([1, 2]);
+
+    const mixed = path.join(dir, 'mixed');
+    fs.mkdirSync(mixed);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(mixed, `good_${i}.csv`), `k,v\n${i},${i * 2}\n`);
+    fs.writeFileSync(path.join(mixed, 'empty.csv'), '');
+    const r = await cli(['upload', mixed, '--jobs', '3']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/→ empty: failed: \w+: /);
+    expect(r.err).toMatch(/^6 file\(s\): 5 ready, 1 failed/m);
+    expect(r.out).toMatch(/│ \S*empty\.csv\s+│ empty\s+│ failed\s+│\s+│ \w+: /);
+    for (let i = 0; i < 5; i++) {
+      const d = await cli(['describe', `good_${i}`, '--json']);
+      expect(JSON.parse(d.out)).toMatchObject({ name: `good_${i}`, row_count: 1 });
+    }
+  }, 120_000);
+
+  it('upload: bad inputs are usage errors (exit 2)', async () => {
+    const none = await cli(['upload', path.join(dir, 'no-such-dir', '*.csv')]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no files match/);
+    const emptyDir = path.join(dir, 'empty-dir');
+    fs.mkdirSync(emptyDir);
+    const e = await cli(['upload', emptyDir]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/no \.csv, \.tsv, \.txt or \.gz files in directory/);
+    const jobs = await cli(['upload', emptyDir, '--jobs', '0']);
+    expect(jobs.code).toBe(2);
   });
 
   it('clear messages and exit codes for every kind of error', async () => {

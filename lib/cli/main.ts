@@ -4,10 +4,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { ApiError, Client, UnreachableError } from './client.js';
+import { expandInputs, InputError, NAME_RE, nameFor } from './files.js';
+
+/** Set by scripts/build-cli.mjs from package.json. */
+declare const __LAKEHOUSE_VERSION__: string | undefined;
+const VERSION = typeof __LAKEHOUSE_VERSION__ === 'string' ? __LAKEHOUSE_VERSION__ : '0.0.0-dev';
+const versionOption = new Option('-V, --version', 'print the version');
 
 class UsageError extends Error {}
 
@@ -21,6 +27,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+function jobsInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be an integer from 1 to 64');
   return n;
 }
 
@@ -46,16 +58,33 @@ function client(cmd: Command): Client {
   return new Client({ api: o.api, token: o.token });
 }
 
-async function waitFor(c: Client, uploadId: string, io: Out, timeoutMs: number): Promise<Json> {
+interface Waited {
+  status: Json;
+  /** true when --timeout ran out before the upload was ready or failed */
+  timedOut: boolean;
+}
+
+async function waitFor(c: Client, uploadId: string, timeoutMs: number, onState?: (state: string) => void): Promise<Waited> {
   const deadline = Date.now() + timeoutMs;
   let delay = 100;
   let last = '';
+  let hiccups = 0;
   for (;;) {
-    const s = await c.json<Json>('GET', `/uploads/${uploadId}`);
-    if (s.state !== last && !io.err.isTTY) io.err.write(`state: ${s.state}\n`);
+    let s: Json;
+    try {
+      s = await c.json<Json>('GET', `/uploads/${uploadId}`);
+      hiccups = 0;
+    } catch (e) {
+      // a server error or a dropped connection while polling says nothing about the upload: retry a few times
+      const transient = e instanceof UnreachableError || (e instanceof ApiError && e.status >= 500);
+      if (!transient || ++hiccups > 5 || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 250 * hiccups));
+      continue;
+    }
+    if (s.state !== last) onState?.(s.state);
     last = s.state;
-    if (s.state === 'ready' || s.state === 'failed') return s;
-    if (Date.now() > deadline) throw new UsageError(`gave up waiting after ${Math.round(timeoutMs / 1000)} s; the upload is still ${s.state} (lakehouse status ${uploadId})`);
+    if (s.state === 'ready' || s.state === 'failed') return { status: s, timedOut: false };
+    if (Date.now() > deadline) return { status: s, timedOut: true };
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(1000, delay * 1.5);
   }
@@ -93,7 +122,9 @@ function printStatus(s: Json, io: Out): void {
 }
 
 interface UploadFlags {
-  name: string;
+  name?: string;
+  nameFrom: 'file' | 'dir';
+  jobs: number;
   mode: string;
   badRows: string;
   wait: boolean;
@@ -121,20 +152,243 @@ function csvHints(o: UploadFlags): { csv?: Record<string, unknown> } {
   return Object.keys(csv).length ? { csv } : {};
 }
 
+function uploadBody(o: UploadFlags, name: string, file: string, size: number): Json {
+  return {
+    name,
+    mode: o.mode,
+    size,
+    filename: path.basename(file),
+    bad_rows: o.badRows,
+    ...csvHints(o),
+    ...(o.schemaChange ? { schema_change: o.schemaChange } : {}),
+  };
+}
+
+/** One file: a byte progress bar (or progress lines), the upload's state changes, the dataset summary. */
+async function uploadSingle(file: string, size: number, o: UploadFlags, cmd: Command, io: Out): Promise<void> {
+  const name = o.name ?? nameFor(file, o.nameFrom);
+  if (!name) throw new UsageError(`cannot make a dataset name from ${file}; give --name`);
+  const c = client(cmd);
+  const p = await c.json<Json>('POST', '/uploads', uploadBody(o, name, file, size));
+  const started = Date.now();
+  let bar: cliProgress.SingleBar | undefined;
+  let lastPct = -1;
+  if (io.err.isTTY) {
+    bar = new cliProgress.SingleBar(
+      { format: 'uploading [{bar}] {percentage}% | {sent}/{size} | {rate}/s | ETA {eta_formatted}', stream: io.err as NodeJS.WriteStream, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(size, 0, { sent: human(0), size: human(size), rate: human(0) });
+  }
+  await c.put(p.url, file, size, p.headers ?? {}, (sent) => {
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    if (bar) bar.update(sent, { sent: human(sent), size: human(size), rate: human(sent / secs) });
+    else {
+      const pct = size ? Math.floor((sent / size) * 10) * 10 : 100;
+      if (pct !== lastPct) {
+        lastPct = pct;
+        io.err.write(`uploaded ${pct}% (${human(sent)} of ${human(size)}, ${human(sent / secs)}/s)\n`);
+      }
+    }
+  });
+  bar?.stop();
+  io.err.write(`uploaded ${human(size)} as upload ${p.upload_id}\n`);
+  if (!o.wait) {
+    io.out.write(`${p.upload_id}\n`);
+    return;
+  }
+  const { status: s, timedOut } = await waitFor(c, p.upload_id, o.timeout * 1000, (state) => {
+    if (!io.err.isTTY) io.err.write(`state: ${state}\n`);
+  });
+  if (timedOut) throw new UsageError(`gave up waiting after ${o.timeout} s; the upload is still ${s.state} (lakehouse status ${p.upload_id})`);
+  if (o.json) io.out.write(JSON.stringify(s, null, 2) + '\n');
+  else printStatus(s, io);
+  if (s.state === 'failed') throw new ExitCode(1);
+}
+
+interface FileResult {
+  file: string;
+  name: string;
+  size: number;
+  /** ready · failed · uploaded (--no-wait) · the last state seen when --timeout ran out */
+  state: string;
+  upload_id?: string;
+  rows?: number;
+  rejected_rows?: number;
+  version?: number;
+  error?: { code: string; message: string; line?: number; column?: number };
+}
+
+function errorText(e: FileResult['error']): string {
+  if (!e) return '';
+  const at = [e.line ? `line ${e.line}` : '', e.column ? `column ${e.column}` : ''].filter(Boolean).join(', ');
+  return `${e.code}: ${e.message}${at ? ` (${at})` : ''}`;
+}
+
+/**
+ * Several files (or directories, or globs): names derived and checked before anything is sent,
+ * --jobs files in flight at a time (upload, then wait for the ingest), one progress display,
+ * per-file results at the end. Files going to the same dataset (--mode append) go one after another.
+ */
+async function uploadMany(paths: string[], o: UploadFlags, cmd: Command, io: Out): Promise<void> {
+  let files;
+  try {
+    files = await expandInputs(paths);
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (o.name !== undefined && !NAME_RE.test(o.name)) throw new UsageError(`invalid dataset name ${JSON.stringify(o.name)}: names must match ${NAME_RE.source}`);
+  const items = files.map((f) => ({ ...f, name: o.name?.toLowerCase() ?? nameFor(f.file, o.nameFrom) }));
+  const unnamed = items.filter((i) => !i.name);
+  if (unnamed.length) throw new UsageError(`cannot make a dataset name from ${unnamed.map((i) => i.file).join(', ')}; rename the file(s) or use --name-from`);
+  const groups = new Map<string, typeof items>();
+  for (const i of items) groups.set(i.name!, [...(groups.get(i.name!) ?? []), i]);
+  if (o.mode === 'replace') {
+    const clashes = [...groups].filter(([, g]) => g.length > 1);
+    if (clashes.length) {
+      const shown = clashes.slice(0, 10).map(([n, g]) => `  ${n} ← ${g.map((i) => i.file).join(', ')}`);
+      if (clashes.length > 10) shown.push(`  … and ${clashes.length - 10} more`);
+      throw new UsageError(
+        `${clashes.length} dataset name(s) would be written by more than one file; with --mode replace only the last would remain:\n${shown.join('\n')}\n` +
+          `nothing was uploaded. Rename the files, use --name-from ${o.nameFrom === 'file' ? 'dir' : 'file'}, or --mode append.`,
+      );
+    }
+  }
+
+  const c = client(cmd);
+  const total = items.length;
+  const totalBytes = items.reduce((a, i) => a + i.size, 0);
+  const started = Date.now();
+  let sentBytes = 0;
+  let ok = 0;
+  let failed = 0;
+  const results: FileResult[] = new Array(total);
+  const index = new Map(items.map((it, k) => [it, k]));
+  const rate = () => human(sentBytes / Math.max(0.001, (Date.now() - started) / 1000));
+  const payload = () => ({ ok, failed, sent: human(sentBytes), size: human(totalBytes), rate: rate() });
+
+  io.err.write(`uploading ${total} file(s), ${human(totalBytes)}, to ${groups.size} dataset(s), ${Math.min(o.jobs, groups.size)} at a time\n`);
+  let multi: cliProgress.MultiBar | undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  if (io.err.isTTY) {
+    multi = new cliProgress.MultiBar(
+      {
+        format: '[{bar}] {value}/{total} files | {ok} ok, {failed} failed | {sent}/{size} | {rate}/s | ETA {eta_formatted}',
+        stream: io.err as NodeJS.WriteStream,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar = multi.create(total, 0, payload());
+  }
+
+  const finish = (r: FileResult) => {
+    if (r.state === 'ready' || r.state === 'uploaded') ok++;
+    else failed++;
+    const what = r.error ? `${r.state}: ${errorText(r.error)}` : r.rows !== undefined ? `${r.state}, ${r.rows} rows` : r.state;
+    if (bar) {
+      bar.update(ok + failed, payload());
+      if (r.error) multi!.log(`failed: ${r.file} → ${r.name}: ${errorText(r.error)}\n`);
+    } else {
+      io.err.write(`[${ok + failed}/${total}] ${r.file} → ${r.name}: ${what} · ${ok} ok, ${failed} failed · ${human(sentBytes)} of ${human(totalBytes)}, ${rate()}/s\n`);
+    }
+  };
+
+  const one = async (it: (typeof items)[number]): Promise<FileResult> => {
+    const r: FileResult = { file: it.file, name: it.name!, size: it.size, state: 'pending' };
+    let sentHere = 0;
+    try {
+      const p = await c.json<Json>('POST', '/uploads', uploadBody(o, it.name!, it.file, it.size));
+      r.upload_id = p.upload_id;
+      r.state = 'uploading';
+      await c.put(p.url, it.file, it.size, p.headers ?? {}, (sent) => {
+        sentBytes += sent - sentHere;
+        sentHere = sent;
+        bar?.update(ok + failed, payload());
+      });
+      r.state = 'uploaded';
+      if (!o.wait) return r;
+      const { status: s, timedOut } = await waitFor(c, p.upload_id, o.timeout * 1000);
+      r.state = s.state;
+      if (timedOut) r.error = { code: 'timeout', message: `gave up waiting after ${o.timeout} s (lakehouse status ${p.upload_id})` };
+      else if (s.state === 'ready') {
+        r.rows = s.row_count;
+        r.version = s.dataset?.version;
+        if (s.rejected_rows) r.rejected_rows = s.rejected_rows;
+      } else {
+        const e = s.error ?? {};
+        r.error = { code: e.code ?? 'failed', message: e.message ?? 'the ingest failed', ...(e.line ? { line: e.line } : {}), ...(e.column ? { column: e.column } : {}) };
+      }
+    } catch (e) {
+      r.state = 'failed';
+      const code = e instanceof ApiError ? e.code : e instanceof UnreachableError ? 'unreachable' : 'error';
+      r.error = { code, message: (e as Error).message };
+    }
+    return r;
+  };
+
+  // --jobs lanes; each takes the next dataset's files and uploads them in order
+  const queue = [...groups.values()];
+  const lanes = Array.from({ length: Math.min(o.jobs, queue.length) }, async () => {
+    for (let g = queue.shift(); g; g = queue.shift()) {
+      for (const it of g) {
+        const r = await one(it);
+        results[index.get(it)!] = r;
+        finish(r);
+      }
+    }
+  });
+  await Promise.all(lanes);
+  if (multi) {
+    bar!.update(ok + failed, payload());
+    multi.stop();
+  }
+
+  const secs = (Date.now() - started) / 1000;
+  if (o.json) io.out.write(JSON.stringify(results, null, 2) + '\n');
+  else {
+    const head = ['file', 'name', 'state', 'rows', 'error'];
+    if (!o.wait) head.splice(3, 2, 'upload_id');
+    io.out.write(
+      table(
+        head,
+        results.map((r) => (o.wait ? [r.file, r.name, r.state, r.rows, r.rejected_rows ? `${r.rejected_rows} row(s) set aside` : errorText(r.error)] : [r.file, r.name, r.state, r.upload_id])),
+      ) + '\n',
+    );
+  }
+  io.err.write(
+    `${total} file(s): ${ok} ${o.wait ? 'ready' : 'uploaded'}, ${failed} failed · ${human(totalBytes)} in ${secs.toFixed(1)} s (${human(totalBytes / Math.max(0.001, secs))}/s)\n`,
+  );
+  if (failed) {
+    // nothing reached the API at all: say so as for one file
+    if (!ok && results.every((r) => r.error?.code === 'unreachable')) {
+      io.err.write(`error: ${results[0]!.error!.message}\n`);
+      throw new ExitCode(3);
+    }
+    throw new ExitCode(1);
+  }
+}
+
 export function program(io: Out): Command {
   const prog = new Command('lakehouse')
     .description('Upload CSV files to the Lakehouse, wait for ingest, and query them with SQL.')
     .addOption(new Option('--api <url>', 'API base URL').env('LAKEHOUSE_API').default('http://127.0.0.1:3000'))
     .addOption(new Option('--token <token>', 'bearer token (when the API requires one)').env('LAKEHOUSE_API_TOKEN'))
+    // -V/--version is answered in main(): as a program option, commander would take `describe --version 1` for it
+    .configureHelp({ visibleOptions: (cmd) => [...new Help().visibleOptions(cmd), ...(cmd.parent ? [] : [versionOption])] })
     .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) })
     .showHelpAfterError()
     .exitOverride();
 
   prog
     .command('upload')
-    .description('upload a CSV/TSV file (optionally gzipped) and wait until it is queryable')
-    .argument('<file>', 'the file to upload')
-    .requiredOption('-n, --name <name>', 'dataset name')
+    .description('upload CSV/TSV files (optionally gzipped) and wait until they are queryable')
+    .argument('<paths...>', 'files, directories (walked for .csv/.tsv/.txt/.gz) or globs ("data/*.csv")')
+    .option('-n, --name <name>', 'dataset name (default: from the file name, see --name-from); with several files, all go to this dataset')
+    .addOption(new Option('--name-from <source>', 'derive each dataset name from the file name or its parent directory').choices(['file', 'dir']).default('file'))
+    .option('-j, --jobs <n>', 'files uploaded and ingested at a time', jobsInt, 4)
     .addOption(new Option('-m, --mode <mode>', 'replace the dataset or append to it').choices(['replace', 'append']).default('replace'))
     .addOption(new Option('--bad-rows <policy>', 'fail on rows that do not fit, or set them aside').choices(['fail', 'quarantine']).default('fail'))
     .option('--delimiter <char>', 'CSV hint: the field delimiter (e.g. ";" or "\\t" for tab)')
@@ -145,59 +399,13 @@ export function program(io: Out): Command {
     .option('--skip <lines>', 'CSV hint: lines to skip before the table', positiveInt)
     .addOption(new Option('--encoding <encoding>', 'CSV hint: the text encoding').choices(['utf-8', 'utf-16', 'windows-1252', 'latin-1']))
     .addOption(new Option('--schema-change <policy>', 'when the schema differs: fail, or overwrite it (with --mode replace)').choices(['fail', 'overwrite']))
-    .option('--no-wait', 'return once the file is uploaded')
-    .option('--timeout <seconds>', 'how long to wait for ingest', positiveInt, 900)
-    .option('--json', 'print the final status as JSON')
-    .action(async (file: string, o: UploadFlags, cmd: Command) => {
-      let size: number;
-      try {
-        const st = fs.statSync(file);
-        if (!st.isFile()) throw new Error('not a file');
-        size = st.size;
-      } catch {
-        throw new UsageError(`no such file: ${file}`);
-      }
-      const c = client(cmd);
-      const p = await c.json<Json>('POST', '/uploads', {
-        name: o.name,
-        mode: o.mode,
-        size,
-        filename: path.basename(file),
-        bad_rows: o.badRows,
-        ...csvHints(o),
-        ...(o.schemaChange ? { schema_change: o.schemaChange } : {}),
-      });
-      const started = Date.now();
-      let bar: cliProgress.SingleBar | undefined;
-      let lastPct = -1;
-      if (io.err.isTTY) {
-        bar = new cliProgress.SingleBar(
-          { format: 'uploading [{bar}] {percentage}% | {sent}/{size} | {rate}/s | ETA {eta_formatted}', stream: io.err as NodeJS.WriteStream, hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(size, 0, { sent: human(0), size: human(size), rate: human(0) });
-      }
-      await c.put(p.url, file, size, p.headers ?? {}, (sent) => {
-        const secs = Math.max(0.001, (Date.now() - started) / 1000);
-        if (bar) bar.update(sent, { sent: human(sent), size: human(size), rate: human(sent / secs) });
-        else {
-          const pct = size ? Math.floor((sent / size) * 10) * 10 : 100;
-          if (pct !== lastPct) {
-            lastPct = pct;
-            io.err.write(`uploaded ${pct}% (${human(sent)} of ${human(size)}, ${human(sent / secs)}/s)\n`);
-          }
-        }
-      });
-      bar?.stop();
-      io.err.write(`uploaded ${human(size)} as upload ${p.upload_id}\n`);
-      if (!o.wait) {
-        io.out.write(`${p.upload_id}\n`);
-        return;
-      }
-      const s = await waitFor(c, p.upload_id, io, o.timeout * 1000);
-      if (o.json) io.out.write(JSON.stringify(s, null, 2) + '\n');
-      else printStatus(s, io);
-      if (s.state === 'failed') throw new ExitCode(1);
+    .option('--no-wait', 'return once the files are uploaded')
+    .option('--timeout <seconds>', 'how long to wait for the ingest of each file', positiveInt, 900)
+    .option('--json', 'print the final status (several files: an array of per-file results) as JSON')
+    .action(async (paths: string[], o: UploadFlags, cmd: Command) => {
+      const one = paths.length === 1 ? fs.statSync(paths[0]!, { throwIfNoEntry: false }) : undefined;
+      if (one?.isFile()) await uploadSingle(paths[0]!, one.size, o, cmd, io);
+      else await uploadMany(paths, o, cmd, io);
     });
 
   prog
@@ -313,6 +521,11 @@ class ExitCode extends Error {
 }
 
 export async function main(argv: string[], io: Out = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const first = argv[2];
+  if (first === '-V' || first === '--version') {
+    io.out.write(`${VERSION}\n`);
+    return 0;
+  }
   const prog = program(io);
   try {
     await prog.parseAsync(argv);
