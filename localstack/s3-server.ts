@@ -10,6 +10,8 @@ import S3rver from 's3rver';
 import { enforceIfNoneMatch } from './conditional.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** localstack/cors.xml, from this module or from npm start's bundle in dist/. */
+const corsFile = [path.join(here, 'cors.xml'), path.join(here, '..', 'localstack', 'cors.xml')].find((f) => fs.existsSync(f))!;
 
 export interface S3ServerOptions {
   port?: number;
@@ -32,7 +34,7 @@ export const LOCAL_SECRET_KEY = 'S3RVER';
 
 export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHandle> {
   fs.mkdirSync(opts.directory, { recursive: true });
-  const cors = fs.readFileSync(path.join(here, 'cors.xml'));
+  const cors = fs.readFileSync(corsFile);
   const server = new S3rver({
     address: '127.0.0.1',
     port: opts.port ?? 0,
@@ -53,5 +55,5 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
 
 /** The CORS document, for buckets created after start. */
 export function corsXml(): string {
-  return fs.readFileSync(path.join(here, 'cors.xml'), 'utf8');
+  return fs.readFileSync(corsFile, 'utf8');
 }

@@ -3,7 +3,7 @@
  * ports with a private data directory, waits until it is ready, and stops it the way Ctrl-C
  * does. Used by the integration tests, `npm run smoke` and `npm run bench`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -56,6 +56,17 @@ function validation(on: boolean | undefined): Record<string, string> {
   return inherited === undefined && process.env.VITEST !== undefined ? { LAKEHOUSE_VALIDATE_RESPONSES: '1' } : {};
 }
 
+let built = false;
+
+/** `npm start`'s launcher, built as `npm start` builds it (prestart), once per process. */
+function buildStart(): string {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build-start.mjs')], { cwd: root, stdio: 'inherit' });
+    built = true;
+  }
+  return path.join(root, 'dist', 'start.mjs');
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const [http, s3, lambda] = [await freePort(), await freePort(), await freePort()];
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-stack-'));
@@ -74,7 +85,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   delete env.VITEST;
   delete env.VITEST_WORKER_ID;
   delete env.VITEST_POOL_ID;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'scripts/start.ts'], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', buildStart()], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
