@@ -52,7 +52,7 @@ export function versionFromKey(name: string, key: string): number | undefined {
 
 export class CatalogCorruptError extends LakehouseError {
   constructor(name: string, key: string) {
-    super('corrupt_manifest', `The catalog entry for dataset "${name}" is unreadable; it is skipped.`, 500, {
+    super('corrupt_manifest', `The catalog entry for dataset "${name}" is unreadable; it is skipped.`, {
       name,
       key,
     });

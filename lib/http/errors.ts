@@ -5,6 +5,7 @@
 import { LakehouseError, errorMessage } from '../errors.js';
 import { redact, redactValue } from '../redact.js';
 import { log } from '../log.js';
+import { statusOf } from './status.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; [k: string]: unknown };
@@ -13,9 +14,10 @@ export interface ErrorBody {
 export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof LakehouseError) {
     const message = e.expose ? redact(e.message) : 'An internal error occurred.';
-    if (e.status >= 500) log.error('request failed', { err: e, code: e.code });
+    const status = statusOf(e.code);
+    if (status >= 500) log.error('request failed', { err: e, code: e.code });
     return {
-      status: e.status,
+      status,
       body: { error: { ...(redactValue(e.details) ?? {}), code: e.code, message } },
     };
   }

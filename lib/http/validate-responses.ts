@@ -39,7 +39,7 @@ async function check(request: Request, toError: (e: unknown, requestId: string) 
   if (problems.length === 0) return;
   // logged once, as every 5xx is, by the error mapping (lib/http/errors.ts), problems included
   request.response = toError(
-    new LakehouseError('response_invalid', `The response (${where}) does not match the API document: ${problems.join('; ')}`, 500, { problems }),
+    new LakehouseError('response_invalid', `The response (${where}) does not match the API document: ${problems.join('; ')}`, { problems }),
     requestId,
   );
 }

@@ -203,7 +203,7 @@ export class IngestJob {
       });
     }
     if (rows !== a.scan.records) {
-      throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scan.records}); nothing was ingested.`, 500);
+      throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scan.records}); nothing was ingested.`);
     }
     return { rows, overlapped };
   }

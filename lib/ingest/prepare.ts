@@ -14,7 +14,7 @@ import { scanFile, type ScannedRecord, type Dialect, type ScanOptions, type BadR
 import type { Analysis } from './analyze.js';
 
 export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {
-  return new LakehouseError(code, message, 422, details);
+  return new LakehouseError(code, message, details);
 }
 
 /** Up to `bytes` bytes of a file from `offset`. */

@@ -77,7 +77,6 @@ export class ObjectCache {
       throw new LakehouseError(
         'cache_too_small',
         `The query needs ${expectedBytes} bytes of data; the local cache holds at most ${max} (LAKEHOUSE_CACHE_MAX_BYTES).`,
-        507,
       );
     }
     const pinned: Entry[] = [];

@@ -122,5 +122,5 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
  */
 async function streamFailed(stmt: DuckDBPreparedStatement): Promise<never> {
   await stmt.run();
-  throw new LakehouseError('internal', 'The query stopped before the end of its result without saying why; nothing was returned.', 500);
+  throw new LakehouseError('internal', 'The query stopped before the end of its result without saying why; nothing was returned.');
 }

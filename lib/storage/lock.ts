@@ -34,7 +34,7 @@ export interface LockOptions {
 
 export class LockLostError extends LakehouseError {
   constructor(scope: string) {
-    super('lock_timeout', `Could not hold the lock for ${scope} long enough; try again.`, 503);
+    super('lock_timeout', `Could not hold the lock for ${scope} long enough; try again.`);
   }
 }
 

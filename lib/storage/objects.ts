@@ -51,7 +51,6 @@ export function storageError(op: string, e: unknown): LakehouseError {
   return new LakehouseError(
     'storage_error',
     `The object store failed during ${op}.`,
-    503,
     { cause: (e as AwsErrorShape)?.name ?? errorMessage(e).slice(0, 200) },
   );
 }
@@ -229,7 +228,7 @@ export async function downloadToFile(key: string, file: string): Promise<number>
   try {
     r = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key }));
   } catch (e) {
-    if (isNotFound(e)) throw new LakehouseError('not_found', `Object ${key} does not exist.`, 404);
+    if (isNotFound(e)) throw new LakehouseError('not_found', `Object ${key} does not exist.`);
     throw storageError('GET', e);
   }
   await pipeline(r.Body as Readable, fs.createWriteStream(file));
