@@ -1,5 +1,5 @@
 /**
- * Makes an embedded server honour `If-None-Match: *` on PUT the way AWS S3 does (412
+ * Makes an embedded server honour conditional PUTs the way AWS S3 does (412
  * PreconditionFailed when the key exists), so both catalog commit paths can be tested locally.
  * Conditional PUTs to one key are serialised, as S3 does server-side.
  */
@@ -16,11 +16,19 @@ type KoaCtx = {
 };
 type Next = () => Promise<void>;
 
-export function enforceIfNoneMatch(server: S3rver): void {
-  const store = (server as unknown as { store: { existsObject(b: string, k: string): Promise<boolean> } }).store;
+/**
+ * `If-None-Match: *` (412 when the key exists) and, with `ifMatch`, `If-Match: <etag>` (412 unless
+ * the object exists with that ETag) on PUT, as AWS S3 does.
+ */
+export function enforceIfNoneMatch(server: S3rver, opts: { ifMatch?: boolean } = {}): void {
+  const store = (server as unknown as {
+    store: { existsObject(b: string, k: string): Promise<boolean>; getMetadata(b: string, k: string): Promise<{ etag: string }> };
+  }).store;
   const chains = new Map<string, Promise<void>>();
   const mw = async (ctx: KoaCtx, next: Next) => {
-    if (ctx.method !== 'PUT' || ctx.headers['if-none-match'] !== '*' || 'uploadId' in ctx.query) return next();
+    const inm = ctx.headers['if-none-match'];
+    const im = opts.ifMatch ? ctx.headers['if-match'] : undefined;
+    if (ctx.method !== 'PUT' || (inm !== '*' && im === undefined) || 'uploadId' in ctx.query) return next();
     const parts = ctx.path.split('/').filter(Boolean);
     const bucketName = decodeURIComponent(parts[0] ?? '');
     const key = parts.slice(1).map(decodeURIComponent).join('/');
@@ -31,13 +39,16 @@ export function enforceIfNoneMatch(server: S3rver): void {
     chains.set(id, prev.then(() => mine));
     await prev;
     try {
-      if (await store.existsObject(bucketName, key)) {
+      const exists = await store.existsObject(bucketName, key);
+      let ok = !(inm === '*' && exists);
+      if (ok && im !== undefined) ok = exists && (await store.getMetadata(bucketName, key)).etag.replace(/"/g, '') === im.replace(/"/g, '');
+      if (!ok) {
         ctx.status = 412;
         ctx.type = 'application/xml';
         ctx.body =
           '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
           '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
-          '<Condition>If-None-Match</Condition></Error>';
+          `<Condition>${inm === '*' ? 'If-None-Match' : 'If-Match'}</Condition></Error>`;
         return;
       }
       await next();

@@ -30,6 +30,7 @@ import { handler as gcFn } from '../functions/gc.js';
 import { handler as presignFn } from '../functions/presign-upload.js';
 import { handler as statusFn } from '../functions/upload-status.js';
 import { handler as catalogFn } from '../functions/catalog.js';
+import { enforceIfNoneMatch } from '../localstack/conditional.js';
 
 const SCHEMA = [
   { name: 'id', type: 'BIGINT' },
@@ -194,50 +195,6 @@ describe('7. status path: lock guard, store clock (store without conditional wri
   });
 });
 
-/** An embedded server that honours If-None-Match: * and If-Match: <etag> on PUT, as AWS S3 does. */
-function enforceConditionalPuts(server: S3rver): void {
-  const store = (server as any).store as {
-    existsObject(b: string, k: string): Promise<boolean>;
-    getMetadata(b: string, k: string): Promise<{ etag: string }>;
-  };
-  const chains = new Map<string, Promise<void>>();
-  const mw = async (ctx: any, next: () => Promise<void>) => {
-    const inm = ctx.headers['if-none-match'];
-    const im = ctx.headers['if-match'];
-    if (ctx.method !== 'PUT' || (inm === undefined && im === undefined) || 'uploadId' in ctx.query) return next();
-    const parts = String(ctx.path).split('/').filter(Boolean);
-    const b = decodeURIComponent(parts[0] ?? '');
-    const k = parts.slice(1).map(decodeURIComponent).join('/');
-    const id = `${b}/${k}`;
-    const prev = chains.get(id) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    chains.set(id, prev.then(() => mine));
-    await prev;
-    try {
-      const exists = await store.existsObject(b, k);
-      let ok = true;
-      if (inm === '*' && exists) ok = false;
-      if (im !== undefined) {
-        ok = ok && exists && (await store.getMetadata(b, k)).etag.replace(/"/g, '') === String(im).replace(/"/g, '');
-      }
-      if (!ok) {
-        ctx.status = 412;
-        ctx.type = 'application/xml';
-        ctx.body =
-          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
-          '<Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
-        return;
-      }
-      await next();
-    } finally {
-      release();
-      if (chains.get(id) === mine) chains.delete(id);
-    }
-  };
-  (server as any).middleware.unshift(mw);
-}
-
 describe('7. status path on a store that honours conditional writes', () => {
   let server: S3rver;
   let oldEndpoint: string | undefined;
@@ -249,7 +206,7 @@ describe('7. status path on a store that honours conditional writes', () => {
       silent: true,
       vhostBuckets: false,
     });
-    enforceConditionalPuts(server);
+    enforceIfNoneMatch(server, { ifMatch: true });
     const addr = (await server.run()) as { port: number };
     oldEndpoint = process.env.S3_ENDPOINT;
     process.env.S3_ENDPOINT = `http://127.0.0.1:${addr.port}`;

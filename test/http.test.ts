@@ -1,21 +1,13 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { handler as health } from '../functions/health.js';
 import { handler as notFound } from '../functions/not-found.js';
 import { handler as registerFn } from '../functions/register.js';
 import { callHttp } from './helpers/lambda.js';
 import { redact } from '../lib/redact.js';
 import { log } from '../lib/log.js';
+import { scopedEnv } from './helpers/env.js';
 
-const restore: Array<() => void> = [];
-afterEach(() => {
-  while (restore.length) restore.pop()!();
-});
-function setEnv(name: string, value: string | undefined) {
-  const old = process.env[name];
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  restore.push(() => (old === undefined ? delete process.env[name] : (process.env[name] = old)));
-}
+const setEnv = scopedEnv();
 
 describe('HTTP plumbing', () => {
   it('GET /health returns the contract body', async () => {

@@ -4,7 +4,7 @@
  * built the way serverless-esbuild builds it), and a response check that catches drift — in the
  * tests (test/helpers/openapi.ts, behind callHttp) and in the server (LAKEHOUSE_VALIDATE_RESPONSES).
  */
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,21 +20,13 @@ import { checkDocument, checkResponse } from '../lib/http/response-check.js';
 import { findOperation } from '../lib/http/openapi.js';
 import { httpHandler } from '../lib/http/middleware.js';
 import { VERSION } from '../lib/config.js';
+import { scopedEnv } from './helpers/env.js';
 
 const file = path.resolve('openapi.yaml');
 const text = fs.readFileSync(file, 'utf8');
 const doc = parse(text);
 
-const restore: Array<() => void> = [];
-afterEach(() => {
-  while (restore.length) restore.pop()!();
-});
-function setEnv(name: string, value: string | undefined) {
-  const old = process.env[name];
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  restore.push(() => (old === undefined ? delete process.env[name] : (process.env[name] = old)));
-}
+const setEnv = scopedEnv();
 
 describe('the document', () => {
   it('is valid OpenAPI 3.1 (@seriousme/openapi-schema-validator)', async () => {

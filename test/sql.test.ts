@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,16 +12,9 @@ import { generateWorkers } from '../scripts/gen-workers.js';
 import { getEngine, resetEngine } from '../lib/query/engine.js';
 import { readHead } from '../lib/catalog/store.js';
 import { config } from '../lib/config.js';
+import { scopedEnv } from './helpers/env.js';
 
-const restore: Array<() => void> = [];
-afterEach(() => {
-  while (restore.length) restore.pop()!();
-});
-function setEnv(name: string, value: string) {
-  const old = process.env[name];
-  process.env[name] = value;
-  restore.push(() => (old === undefined ? delete process.env[name] : (process.env[name] = old)));
-}
+const setEnv = scopedEnv();
 
 function sql(body: unknown, headers?: Record<string, string>): Promise<HttpReply> {
   return callHttp(sqlFn, { method: 'POST', path: '/sql', body, headers });

@@ -12,19 +12,11 @@ import { config } from '../config.js';
 import { sqlString } from '../duckdb.js';
 import { publish } from './spill.js';
 import { bindAll } from './statements.js';
-import type { Deadline } from './deadline.js';
-import type { Column, QueryResult } from './result.js';
-import type { SqlRequest } from './request.js';
+import type { QueryResult, ResultRun } from './result.js';
 
-export interface ArrowRun {
+export interface ArrowRun extends ResultRun {
   con: DuckDBConnection;
   selectSql: string;
-  req: SqlRequest;
-  columns: Column[];
-  queryId: string;
-  started: number;
-  dir: string;
-  deadline: Deadline;
 }
 
 export async function arrowResult({ con, selectSql, req, columns, queryId, started, dir, deadline }: ArrowRun): Promise<QueryResult> {

@@ -1,3 +1,5 @@
+import type { Deadline } from './deadline.js';
+import type { SqlRequest } from './request.js';
 /** What a query returns to its caller: the body and its facts. HTTP shaping is lib/http/sql-response.ts. */
 import type { DuckDBType } from '@duckdb/node-api';
 import type { Format } from './request.js';
@@ -20,4 +22,15 @@ export interface QueryResult {
   /** Time to build the result, and to upload it when it spilled. */
   execMs: number;
   uploadMs: number;
+}
+
+/** What every result builder gets of the request. */
+export interface ResultRun {
+  req: SqlRequest;
+  columns: Column[];
+  queryId: string;
+  started: number;
+  /** The request's private scratch directory. */
+  dir: string;
+  deadline: Deadline;
 }

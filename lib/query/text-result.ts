@@ -8,19 +8,10 @@ import { config } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { csvHeader } from './encode.js';
 import { Spill, publish } from './spill.js';
-import type { Deadline } from './deadline.js';
-import type { Column, QueryResult } from './result.js';
-import type { SqlRequest } from './request.js';
+import type { QueryResult, ResultRun } from './result.js';
 
-export interface TextRun {
+export interface TextRun extends ResultRun {
   stmt: DuckDBPreparedStatement;
-  req: SqlRequest;
-  columns: Column[];
-  queryId: string;
-  started: number;
-  /** The request's private scratch directory. */
-  dir: string;
-  deadline: Deadline;
 }
 
 export async function textResult({ stmt, req, columns, queryId, started, dir, deadline }: TextRun): Promise<QueryResult> {
