@@ -33,7 +33,7 @@ export function warmUp(): Promise<void> {
   );
 }
 
-export function readCsvSql(spec: ConvertSpec): string {
+function readCsvSql(spec: ConvertSpec): string {
   const ch = (c: number) => (c < 0 ? "''" : sqlString(String.fromCharCode(c)));
   const cols = spec.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ');
   const text = spec.columns.filter((c) => c.type === 'VARCHAR').map((c) => sqlString(c.name));

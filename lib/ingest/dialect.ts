@@ -15,9 +15,9 @@ import type { Dialect } from './scan.js';
 import { isCommentLine, parseSample, type SampleRecord } from './sample.js';
 import { isNumberish } from './types.js';
 
-export const COMMON_DELIMITERS = [',', ';', '\t', '|'];
-export const RARE_DELIMITERS = [':', '^', ' '];
-export const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
+const COMMON_DELIMITERS = [',', ';', '\t', '|'];
+const RARE_DELIMITERS = [':', '^', ' '];
+const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
 const QUOTES = ['"', "'"];
 const COMMON_CODES = COMMON_DELIMITERS.map((c) => c.charCodeAt(0));
 
@@ -158,7 +158,7 @@ function systematicPadding(sample: Buffer, delim: number): boolean {
  * occur, a quote character that does not occur (but `"` is always tried), a backslash escape
  * without a backslash, "no quoting" when no quote character occurs.
  */
-export function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect[] {
+function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect[] {
   const out: Dialect[] = [];
   const scan = sample.length > 256 * 1024 ? sample.subarray(0, 256 * 1024) : sample;
   const present = new Set<number>();

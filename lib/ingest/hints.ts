@@ -6,7 +6,7 @@
 import { badRequest } from '../errors.js';
 import type { CsvHints } from './dialect.js';
 
-export const HINT_ENCODINGS = ['utf-8', 'utf-16', 'windows-1252', 'latin-1'] as const;
+const HINT_ENCODINGS = ['utf-8', 'utf-16', 'windows-1252', 'latin-1'] as const;
 const KEYS = ['delimiter', 'quote', 'escape', 'header', 'skip_lines', 'encoding'];
 
 function invalid(message: string): never {

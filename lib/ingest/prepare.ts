@@ -103,7 +103,7 @@ class BufferedWriter {
 }
 
 /** Copies [start, end) of a file, leaving out the excluded byte ranges (sorted or not). */
-export function copyRanges(input: string, output: string, start: number, end: number, exclude: ReadonlyArray<readonly [number, number]>): void {
+function copyRanges(input: string, output: string, start: number, end: number, exclude: ReadonlyArray<readonly [number, number]>): void {
   const ex = exclude.filter(([s, e]) => e > start && s < end).sort((a, b) => a[0] - b[0]);
   const keep: Array<[number, number]> = [];
   let pos = start;
@@ -133,7 +133,7 @@ export function copyRanges(input: string, output: string, start: number, end: nu
 
 const QUOTE_NEEDED = /[",\r\n]|^\s|\s$/;
 
-export function csvCell(v: string): string {
+function csvCell(v: string): string {
   return QUOTE_NEEDED.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
@@ -142,7 +142,7 @@ export function csvCell(v: string): string {
  * decoded and trimmed as the dialect says; the header record is left out (the columns are named
  * by the caller). Returns the records written.
  */
-export function writeCanonical(
+function writeCanonical(
   input: string,
   output: string,
   start: number,

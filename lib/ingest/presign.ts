@@ -11,14 +11,14 @@ import { newUploadRecord } from './record.js';
 import { parseCsvHints } from './hints.js';
 import type { CsvHints } from './dialect.js';
 
-export function parseBadRows(v: unknown): BadRows {
+function parseBadRows(v: unknown): BadRows {
   if (v === undefined || v === null) return 'fail';
   if (v === 'fail' || v === 'quarantine') return v;
   throw badRequest('invalid_bad_rows', 'bad_rows must be "fail" or "quarantine".');
 }
 
 /** The stored extension: the filename only hints the format (.tsv, .txt, .gz). */
-export function uploadExt(filename: unknown): UploadExt {
+function uploadExt(filename: unknown): UploadExt {
   if (filename === undefined || filename === null) return 'csv';
   if (typeof filename !== 'string' || filename.length > 1024) throw badRequest('invalid_filename', 'filename must be a string.');
   const f = filename.toLowerCase();

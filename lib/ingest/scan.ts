@@ -671,7 +671,7 @@ export function scanFile(file: string, start: number, end: number, opts: ScanOpt
 }
 
 /** Offset of the first byte that starts an invalid UTF-8 sequence (slow path, errors only). */
-export function firstInvalidUtf8(b: Uint8Array): number {
+function firstInvalidUtf8(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;

@@ -228,7 +228,7 @@ export interface SweepOptions {
 }
 
 /** When a pending upload's URL expires (its lifetime is the configured one). */
-export function pendingExpiresAt(rec: UploadRecord): number {
+function pendingExpiresAt(rec: UploadRecord): number {
   return Date.parse(rec.created_at) + config().uploadUrlTtlSeconds * 1000;
 }
 

@@ -130,10 +130,9 @@ export function locateTable(
       headerWhy = 'hint';
     } else {
       let v = headerVerdict(tableRec, dataFrom(headerIdx + 1));
-      const preambleEnd = headerIdx;
       // a line about the data (counts and labels) before the table is a preamble line
       for (let n = 0; v.why === 'metadata' && n < 3 && rows[headerIdx + 1] && full(rows[headerIdx + 1]!); n++) {
-        metadataFrom ??= preambleEnd;
+        metadataFrom ??= headerIdx;
         reasons.push(`line ${rows[headerIdx]!.line} names columns with bare numbers such as ${JSON.stringify(v.value)}: a line about the data, skipped`);
         headerIdx++;
         startIdx = headerIdx;

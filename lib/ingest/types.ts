@@ -5,9 +5,9 @@
  */
 export const T_BIGINT = 1;
 export const T_DOUBLE = 2;
-export const T_BOOLEAN = 4;
-export const T_DATE = 8;
-export const T_TIMESTAMP = 16;
+const T_BOOLEAN = 4;
+const T_DATE = 8;
+const T_TIMESTAMP = 16;
 export const T_ALL = 31;
 /**
  * Detection only, never a storage type: a number written for readers — grouped digits or a decimal
@@ -147,7 +147,7 @@ export function isDouble(b: Uint8Array, s: number, e: number): boolean {
 }
 
 /** BOOLEAN: true/false in any case. */
-export function isBoolean(b: Uint8Array, s: number, e: number): boolean {
+function isBoolean(b: Uint8Array, s: number, e: number): boolean {
   const n = e - s;
   if (n === 4) {
     return (b[s]! | 32) === 116 && (b[s + 1]! | 32) === 114 && (b[s + 2]! | 32) === 117 && (b[s + 3]! | 32) === 101;
@@ -190,12 +190,12 @@ function dateAt(b: Uint8Array, s: number): boolean {
   return true;
 }
 
-export function isDate(b: Uint8Array, s: number, e: number): boolean {
+function isDate(b: Uint8Array, s: number, e: number): boolean {
   return e - s === 10 && dateAt(b, s);
 }
 
 /** YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}] */
-export function isTimestamp(b: Uint8Array, s: number, e: number): boolean {
+function isTimestamp(b: Uint8Array, s: number, e: number): boolean {
   const n = e - s;
   if (n < 19 || n > 26 || n === 20) return false;
   if (!dateAt(b, s)) return false;
