@@ -140,6 +140,20 @@ describe('lakehouse CLI', () => {
     expect(JSON.parse(v1.out)).toMatchObject({ version: 1, row_count: 3 });
   });
 
+  it('drop: the dataset is gone from describe and sql; dropping it again is not_found', async () => {
+    const f = path.join(dir, 'gone.csv');
+    fs.writeFileSync(f, 'id,label\n1,a\n');
+    expect((await cli(['upload', f, '--name', 'gone'])).code).toBe(0);
+    const d = await cli(['drop', 'gone']);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/dropped gone \(its last version was 1\)/);
+    expect((await cli(['describe', 'gone'])).err).toMatch(/not_found/);
+    expect((await cli(['sql', 'SELECT * FROM gone'])).err).toMatch(/sql_error: Table "gone" does not exist/);
+    const again = await cli(['drop', 'gone']);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/not_found/);
+  });
+
   it('upload of a directory of 200 files: names from the files, --jobs, progress lines, a summary, every dataset queryable', async () => {
     const bulk = path.join(dir, 'bulk');
     fs.mkdirSync(path.join(bulk, 'nested'), { recursive: true });

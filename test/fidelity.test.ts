@@ -193,7 +193,12 @@ describe('CSV hints correct a guess', () => {
     expect(refused.status.error.code).toBe('schema_conflict');
     const fixed = await loadsExactly('fruit', text, truthOf(text, { header: false }), { header: false }, { schema_change: 'overwrite' });
     expect(fixed.status.report.detected).toMatchObject({ header: false, from_hints: ['header'] });
-    expect(fixed.status.report.schema_changes).toMatchObject({ added: [{ name: 'column_1' }, { name: 'column_2' }], removed: [{ name: 'red' }, { name: 'apple' }] });
+    expect(fixed.status.report.schema_changes).toEqual([
+      { change: 'added', name: 'column_1', to: 'VARCHAR' },
+      { change: 'added', name: 'column_2', to: 'VARCHAR' },
+      { change: 'removed', name: 'red', from: 'VARCHAR' },
+      { change: 'removed', name: 'apple', from: 'VARCHAR' },
+    ]);
     expect(fixed.status.dataset.version).toBe(2);
   });
 

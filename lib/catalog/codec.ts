@@ -47,6 +47,13 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     new Field('key', new Utf8(), false),
     new Field('size', new Int64(), false),
     new Field('row_count', new Int64(), true),
+    new Field('schema_fingerprint', new Utf8(), true),
+  ]);
+  const changeItem = new Struct([
+    new Field('change', new Utf8(), false),
+    new Field('name', new Utf8(), false),
+    new Field('from', new Utf8(), true),
+    new Field('to', new Utf8(), true),
   ]);
   type Col = InstanceType<typeof Utf8> | InstanceType<typeof Int64> | InstanceType<typeof Int32> | InstanceType<typeof List>;
   const col = (type: Col, pick: (m: StoredManifest) => unknown) => vectorFromArray(list.map(pick) as never[], type as never);
@@ -60,7 +67,7 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     schema_fingerprint: col(new Utf8(), (m) => m.schema_fingerprint),
     schema: col(new List(new Field('item', schemaItem, false)), (m) => m.schema.map((c) => ({ ...c }))),
     objects: col(new List(new Field('item', objectItem, false)), (m) =>
-      m.objects.map((o) => ({ key: o.key, size: BigInt(o.size), row_count: big(o.row_count) })),
+      m.objects.map((o) => ({ key: o.key, size: BigInt(o.size), row_count: big(o.row_count), schema_fingerprint: o.schema_fingerprint ?? null })),
     ),
     row_count: col(new Int64(), (m) => big(m.row_count)),
     version: col(new Int64(), (m) => BigInt(m.version)),
@@ -68,6 +75,9 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     updated_at: ts((m) => m.updated_at),
     commit_id: col(new Utf8(), (m) => m.commit_id),
     mode: col(new Utf8(), (m) => m.mode),
+    schema_changes: col(new List(new Field('item', changeItem, false)), (m) =>
+      (m.schema_changes ?? []).map((c) => ({ change: c.change, name: c.name, from: c.from ?? null, to: c.to ?? null })),
+    ),
   });
   const wasmTable = p.Table.fromIPCStream(tableToIPC(table, 'stream'));
   const props = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog').build();
@@ -152,6 +162,7 @@ function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?:
       key: str(o.key, 'objects.key', key),
       size: num(o.size, 'objects.size', key),
       row_count: o.row_count === null || o.row_count === undefined ? null : num(o.row_count, 'objects.row_count', key),
+      ...(typeof o.schema_fingerprint === 'string' ? { schema_fingerprint: o.schema_fingerprint } : {}),
     }));
     const schema: SchemaColumn[] = names.has('schema')
       ? rows(row.schema, 'schema', key).map((c) => ({
@@ -171,8 +182,23 @@ function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?:
       created_at: iso(row.created_at, 'created_at', key),
       updated_at: iso(row.updated_at, 'updated_at', key),
       commit_id: typeof row.commit_id === 'string' ? row.commit_id : '',
-      mode: row.mode === 'append' || row.mode === 'replace' || row.mode === 'create' ? row.mode : 'replace',
+      mode: row.mode === 'append' || row.mode === 'replace' || row.mode === 'create' || row.mode === 'drop' ? row.mode : 'replace',
     };
+    const changes = names.has('schema_changes') && row.schema_changes ? rows(row.schema_changes, 'schema_changes', key) : [];
+    if (changes.length) {
+      m.schema_changes = changes.map((c) => {
+        const change = str(c.change, 'schema_changes.change', key);
+        if (change !== 'added' && change !== 'widened' && change !== 'missing' && change !== 'removed' && change !== 'changed') {
+          throw new CorruptManifestError('schema_changes.change is unknown', key);
+        }
+        return {
+          change,
+          name: str(c.name, 'schema_changes.name', key),
+          ...(typeof c.from === 'string' ? { from: c.from } : {}),
+          ...(typeof c.to === 'string' ? { to: c.to } : {}),
+        };
+      });
+    }
     if (!Number.isInteger(m.version) || m.version < 1) throw new CorruptManifestError('version must be >= 1', key);
     return m;
   } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * Orphan cleanup: deletes datasets/ objects that no manifest version references and that are
- * older than a grace period (an ingest in flight writes its Parquet before committing it).
+ * older than a grace period (an ingest in flight writes its Parquet before committing it). The
+ * versions of a dropped dataset stop counting a grace period after the drop.
  * A dataset with any unreadable version is left alone entirely: we cannot know what it references.
  *
  * Safe against concurrent commits: a register or ingest can commit a reference to an object that
@@ -14,7 +15,8 @@ import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
 import { parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
 import { storeNow } from '../storage/clock.js';
 import { decodeManifest } from './codec.js';
-import { listDatasetNames, listVersionKeys, loadCatalog, mapLimit } from './store.js';
+import { isDropped } from './manifest.js';
+import { listDatasetNames, listVersions, loadCatalog, mapLimit } from './store.js';
 import { pruneSnapshots, writeSnapshot } from './snapshot.js';
 import { log } from '../log.js';
 
@@ -39,42 +41,69 @@ export interface GcOptions {
   now?: number;
 }
 
+interface VersionRefs {
+  version: number;
+  keys: string[];
+  /** A drop's tombstone: when it was written (the store's time). */
+  droppedAt?: number;
+}
+
 interface Scan {
   /** Every version key read, per dataset. */
   seen: Map<string, Set<string>>;
+  versions: Map<string, VersionRefs[]>;
   referenced: Set<string>;
   unsafe: Set<string>;
   skipped: GcReport['skipped_datasets'];
 }
 
-/** Reads every version of the given datasets not in `scan.seen`, adding what they reference. */
-async function scanVersions(names: string[], scan: Scan): Promise<void> {
+/** Reads every version of the given datasets not in `scan.seen`, then recomputes `scan.referenced`. */
+async function scanVersions(names: string[], scan: Scan, now: number, graceMs: number): Promise<void> {
   await mapLimit(names, 8, async (name) => {
     const seen = scan.seen.get(name) ?? new Set<string>();
     scan.seen.set(name, seen);
-    const versions = (await listVersionKeys(name)).filter((k) => !seen.has(k));
-    await mapLimit(versions, 16, async (key) => {
+    const refs = scan.versions.get(name) ?? [];
+    scan.versions.set(name, refs);
+    const versions = (await listVersions(name)).filter((v) => !seen.has(v.key));
+    await mapLimit(versions, 16, async ({ key, writtenAt }) => {
       const bytes = await getObjectBytes(key);
       seen.add(key);
       if (!bytes) return;
       try {
         const m = await decodeManifest(bytes, key);
-        for (const o of m.objects) scan.referenced.add(o.key);
+        // a drop's time on the store's clock (the one ages are measured on), not the writer's
+        const droppedAt = isDropped(m) ? (writtenAt ?? Date.parse(m.updated_at)) : undefined;
+        refs.push({ version: m.version, keys: m.objects.map((o) => o.key), ...(droppedAt !== undefined ? { droppedAt } : {}) });
       } catch {
         if (!scan.unsafe.has(name)) scan.skipped.push({ name, reason: `unreadable manifest ${key}` });
         scan.unsafe.add(name);
       }
     });
   });
+  scan.referenced = referencedKeys(scan.versions, now, graceMs);
+}
+
+/**
+ * Every object some version references, except the versions up to a drop whose tombstone is past
+ * the grace period: what only a dropped dataset referenced becomes garbage a grace period after the drop.
+ */
+function referencedKeys(all: Map<string, VersionRefs[]>, now: number, graceMs: number): Set<string> {
+  const referenced = new Set<string>();
+  for (const refs of all.values()) {
+    let deadUpTo = 0;
+    for (const r of refs) if (r.droppedAt !== undefined && now - r.droppedAt >= graceMs) deadUpTo = Math.max(deadUpTo, r.version);
+    for (const r of refs) if (r.version > deadUpTo) for (const k of r.keys) referenced.add(k);
+  }
+  return referenced;
 }
 
 export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
-  const scan: Scan = { seen: new Map(), referenced: new Set(), unsafe: new Set(), skipped: [] };
+  const scan: Scan = { seen: new Map(), versions: new Map(), referenced: new Set(), unsafe: new Set(), skipped: [] };
+  const now = opts.now ?? storeNow();
   const names = await listDatasetNames();
-  await scanVersions(names, scan);
+  await scanVersions(names, scan, now, opts.graceMs);
 
   const all = await listAll(PREFIX.datasets);
-  const now = opts.now ?? storeNow();
   let candidates: GcReport['orphans'] = [];
   for (const o of all.objects) {
     const key = o.Key!;
@@ -89,7 +118,7 @@ export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
   const rescued: string[] = [];
   if (candidates.length) {
     const namesNow = await listDatasetNames();
-    await scanVersions([...new Set([...names, ...namesNow])], scan);
+    await scanVersions([...new Set([...names, ...namesNow])], scan, now, opts.graceMs);
     candidates = candidates.filter((c) => {
       const keep = scan.referenced.has(c.key) || scan.unsafe.has(parseDatasetObjectKey(c.key)?.name ?? '');
       if (keep) rescued.push(c.key);

@@ -17,6 +17,8 @@ export interface ObjectRef {
   key: string;
   size: number;
   row_count: number | null;
+  /** The object's own schema, when it differs from the dataset's (an evolved dataset). */
+  schema_fingerprint?: string;
 }
 
 export interface Manifest {
@@ -29,16 +31,36 @@ export interface Manifest {
   version: number;
   created_at: string;
   updated_at: string;
+  /** The schema changes this version made (absent when none). */
+  schema_changes?: SchemaChangeEntry[];
+}
+
+/** One schema change a version made (docs/adr/0008-schema-evolution-and-drop.md). */
+export interface SchemaChangeEntry {
+  /** evolve — added: a new column; widened: its type grew; missing: absent from the new rows (NULL there). overwrite — added, removed, changed. */
+  change: 'added' | 'widened' | 'missing' | 'removed' | 'changed';
+  name: string;
+  from?: string;
+  to?: string;
 }
 
 /** What a version file stores beyond the API manifest. */
 export interface StoredManifest extends Manifest {
   commit_id: string;
-  mode: 'create' | 'replace' | 'append';
+  /** `drop`: a tombstone — the dataset is gone as of this version (no schema, no objects). */
+  mode: 'create' | 'replace' | 'append' | 'drop';
 }
 
-export function datasetId(name: string): string {
-  return uuidv5(name, DATASET_NAMESPACE);
+/**
+ * UUIDv5 of the name; a dataset created again after a drop gets a new id: UUIDv5 of the name and
+ * the version of the tombstone it follows.
+ */
+export function datasetId(name: string, afterDrop?: number): string {
+  return uuidv5(afterDrop === undefined ? name : `${name}\x1f${afterDrop}`, DATASET_NAMESPACE);
+}
+
+export function isDropped(m: StoredManifest | undefined): boolean {
+  return m?.mode === 'drop';
 }
 
 /** Hex SHA-256 over (name, type) pairs: 0x1f inside a pair, 0x1e between pairs. */
@@ -139,5 +161,6 @@ export function publicManifest(m: StoredManifest | Manifest): Manifest {
     version: m.version,
     created_at: m.created_at,
     updated_at: m.updated_at,
+    ...(m.schema_changes?.length ? { schema_changes: m.schema_changes } : {}),
   };
 }

@@ -12,21 +12,26 @@ import { keyProblem, keys } from '../storage/keys.js';
 import {
   datasetId,
   fingerprint,
+  isDropped,
   schemaDiff,
   sumRows,
   validateSchema,
   type ObjectRef,
+  type SchemaChangeEntry,
   type SchemaColumn,
   type StoredManifest,
 } from './manifest.js';
+import { evolveSchema } from './evolve.js';
+import { unsafeIntegers } from './integer-range.js';
 import { commit, mapLimit, readHead, readVersion, type Decision } from './store.js';
 
 export type Mode = 'replace' | 'append';
 /**
- * What a commit with another schema does (contract v2, docs/api.md): `fail` (409 schema_conflict with the diff) or
- * `overwrite` (a replace installs the new schema as the next version). `evolve` is not built yet.
+ * What a commit with another schema does (contract v2, docs/api.md): `fail` (409 schema_conflict
+ * with the diff), `evolve` (an append adds columns and widens types where no value changes:
+ * evolve.ts) or `overwrite` (a replace installs the new schema as the next version).
  */
-export type SchemaChange = 'fail' | 'overwrite';
+export type SchemaChange = 'fail' | 'evolve' | 'overwrite';
 export const MAX_OBJECTS = 10_000;
 
 export interface RegisterRequest {
@@ -52,13 +57,16 @@ export function parseSchemaChange(v: unknown, mode: Mode): SchemaChange {
     if (mode !== 'replace') throw badRequest('invalid_schema_change', 'schema_change "overwrite" needs mode "replace".');
     return v;
   }
-  if (v === 'evolve') throw badRequest('invalid_schema_change', 'schema_change "evolve" is not supported yet; use "overwrite" with mode "replace".');
-  throw badRequest('invalid_schema_change', 'schema_change must be "fail" or "overwrite".');
+  if (v === 'evolve') {
+    if (mode !== 'append') throw badRequest('invalid_schema_change', 'schema_change "evolve" needs mode "append" (a replace with another schema is "overwrite").');
+    return v;
+  }
+  throw badRequest('invalid_schema_change', 'schema_change must be "fail", "evolve" or "overwrite".');
 }
 
 /** Does a commit with this schema conflict with the dataset's current one? */
 export function conflicts(head: StoredManifest | undefined, fp: string, schemaChange: SchemaChange | undefined): boolean {
-  return head !== undefined && head.schema_fingerprint !== fp && schemaChange !== 'overwrite';
+  return head !== undefined && head.schema_fingerprint !== fp && schemaChange !== 'overwrite' && schemaChange !== 'evolve';
 }
 
 export function parseMode(v: unknown): Mode {
@@ -132,6 +140,16 @@ export function schemaConflict(name: string, head: StoredManifest, schema: Schem
   });
 }
 
+/** An overwrite's changes, column by column. */
+function overwriteChanges(from: SchemaColumn[], to: SchemaColumn[]): SchemaChangeEntry[] {
+  const d = schemaDiff(from, to);
+  return [
+    ...d.added.map((c): SchemaChangeEntry => ({ change: 'added', name: c.name, to: c.type })),
+    ...d.removed.map((c): SchemaChangeEntry => ({ change: 'removed', name: c.name, from: c.type })),
+    ...d.changed.map((c): SchemaChangeEntry => ({ change: 'changed', name: c.name, from: c.from, to: c.to })),
+  ];
+}
+
 export interface CommitOptions {
   /** Re-applying the same change is a no-op (ingest retries); the API register always commits. */
   idempotent?: boolean;
@@ -151,7 +169,7 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
   let existing = false;
   const result = await commit(
     req.name,
-    (head): Decision => {
+    async (head, ctx): Promise<Decision> => {
       existing = head !== undefined;
       if (head && conflicts(head, req.schema_fingerprint, req.schemaChange)) {
         throw schemaConflict(req.name, head, req.schema, req.schema_fingerprint);
@@ -165,23 +183,53 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
             : headKeys.size === newKeys.size && [...newKeys].every((k) => headKeys.has(k));
         if (applied) return { kind: 'noop', result: head };
       }
+      const evolving = head !== undefined && head.schema_fingerprint !== req.schema_fingerprint && req.schemaChange === 'evolve';
+      const evo = evolving ? evolveSchema(head.schema, req.schema) : undefined;
+      if (evo?.integerToDouble.length) {
+        const keysToCheck = [...head!.objects.map((o) => o.key), ...req.objects.map((o) => o.key)];
+        const problem = await unsafeIntegers(keysToCheck, evo.integerToDouble);
+        if (problem) {
+          throw conflict('schema_conflict', `Column "${problem.column}" cannot widen from BIGINT to DOUBLE without changing values: ${problem.reason}.`, {
+            name: req.name,
+            current_fingerprint: head!.schema_fingerprint,
+            new_fingerprint: req.schema_fingerprint,
+            diff: schemaDiff(head!.schema, req.schema),
+          });
+        }
+      }
+      const schema = evo ? evo.schema : req.schema;
+      const fp = evo ? fingerprint(schema) : req.schema_fingerprint;
+      // every object keeps the schema it was written with, named when it is not the dataset's
+      const own = (o: ObjectRef, objectFp: string): ObjectRef => {
+        const { schema_fingerprint: _drop, ...rest } = o;
+        return objectFp === fp ? rest : { ...rest, schema_fingerprint: objectFp };
+      };
+      const added = req.objects.map((o) => own(o, req.schema_fingerprint));
       const objects =
-        req.mode === 'append' && head ? [...head.objects.filter((o) => !newKeys.has(o.key)), ...req.objects] : req.objects;
+        req.mode === 'append' && head
+          ? [...head.objects.filter((o) => !newKeys.has(o.key)).map((o) => own(o, o.schema_fingerprint ?? head.schema_fingerprint)), ...added]
+          : added;
       const rows = sumRows(objects);
       const now = laterThan(head?.updated_at);
+      const changes = evo
+        ? evo.changes
+        : head && head.schema_fingerprint !== fp
+          ? overwriteChanges(head.schema, schema)
+          : [];
       return {
         kind: 'write',
         next: {
-          dataset_id: datasetId(req.name),
+          dataset_id: head?.dataset_id ?? datasetId(req.name, ctx.dropped?.version),
           name: req.name,
-          schema_fingerprint: req.schema_fingerprint,
-          schema: req.schema,
+          schema_fingerprint: fp,
+          schema,
           objects,
           row_count: rows ?? (req.mode === 'replace' || !head ? req.row_count : null),
           created_at: head?.created_at ?? now,
           updated_at: now,
           commit_id: commitId,
           mode: head ? req.mode : 'create',
+          ...(changes.length ? { schema_changes: changes } : {}),
         },
       };
     },
@@ -197,6 +245,10 @@ export async function register(body: unknown) {
   return commitObjects({ ...req, objects });
 }
 
+/**
+ * A version of the live dataset of that name. Versions of a dropped dataset, and versions from
+ * before a drop of a dataset created again, are not found.
+ */
 export async function getManifest(rawName: string, version?: string): Promise<StoredManifest> {
   const name = normalizeName(rawName);
   let m: StoredManifest | undefined;
@@ -204,11 +256,43 @@ export async function getManifest(rawName: string, version?: string): Promise<St
     if (!/^\d{1,12}$/.test(version) || Number(version) < 1) {
       throw badRequest('invalid_version', 'version must be a positive integer.');
     }
-    m = await readVersion(name, Number(version));
+    const [v, head] = await Promise.all([readVersion(name, Number(version)), readHead(name)]);
+    m = v && head && v.dataset_id === head.dataset_id && !isDropped(v) ? v : undefined;
     if (!m) throw notFound(`Dataset "${name}" has no version ${version}.`);
   } else {
     m = await readHead(name);
     if (!m) throw notFound(`Dataset "${name}" does not exist.`);
   }
   return m;
+}
+
+/**
+ * DELETE /catalog/manifests/{name}: commits a tombstone version. The dataset is gone from the
+ * listing and from /sql at once; its objects are left to GC (after its grace period, counted from
+ * the drop). The name can be used again: that is a new dataset with a new dataset_id.
+ */
+export async function dropDataset(rawName: string): Promise<{ name: string; dropped_version: number }> {
+  const name = normalizeName(rawName);
+  let dropped = 0;
+  await commit(name, (head): Decision => {
+    if (!head) throw notFound(`Dataset "${name}" does not exist.`);
+    dropped = head.version;
+    const now = laterThan(head.updated_at);
+    return {
+      kind: 'write',
+      next: {
+        dataset_id: head.dataset_id,
+        name,
+        schema_fingerprint: '',
+        schema: [],
+        objects: [],
+        row_count: 0,
+        created_at: head.created_at,
+        updated_at: now,
+        commit_id: crypto.randomUUID(),
+        mode: 'drop',
+      },
+    };
+  });
+  return { name, dropped_version: dropped };
 }

@@ -25,7 +25,7 @@ import { conditionalWritesSupported } from '../storage/conditional.js';
 import { keys, parseNameMarker, parseVersionKey, PREFIX, VERSION_MAX } from '../storage/keys.js';
 import { withLock } from '../storage/lock.js';
 import { encodeManifest, decodeManifest, CorruptManifestError } from './codec.js';
-import type { StoredManifest } from './manifest.js';
+import { isDropped, type StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
 
@@ -80,8 +80,14 @@ export async function headKey(name: string): Promise<string | undefined> {
   return firstKey(versionsPrefix(name));
 }
 
-/** The newest version of a dataset, or undefined if it does not exist. */
+/** The newest version of a dataset, or undefined if it does not exist or was dropped. */
 export async function readHead(name: string): Promise<StoredManifest | undefined> {
+  const m = await readHeadVersion(name);
+  return isDropped(m) ? undefined : m;
+}
+
+/** The newest version file of a name, a drop's tombstone included, or undefined. */
+export async function readHeadVersion(name: string): Promise<StoredManifest | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const key = await headKey(name);
     if (!key) return undefined;
@@ -99,8 +105,15 @@ export async function readVersion(name: string, version: number): Promise<Stored
 
 /** Every version of a dataset, newest first (keys only). */
 export async function listVersionKeys(name: string, limit?: number): Promise<string[]> {
+  return (await listVersions(name, limit)).map((v) => v.key);
+}
+
+/** Every version of a dataset, newest first, with when the store wrote it (its clock). */
+export async function listVersions(name: string, limit?: number): Promise<Array<{ key: string; writtenAt: number | undefined }>> {
   const r = await listAll(versionsPrefix(name), { limit });
-  return r.objects.map((o) => o.Key!).filter((k) => versionFromKey(name, k) !== undefined);
+  return r.objects
+    .filter((o) => versionFromKey(name, o.Key!) !== undefined)
+    .map((o) => ({ key: o.Key!, writtenAt: o.LastModified?.getTime() }));
 }
 
 /** Dataset names present in the catalog. */
@@ -149,7 +162,7 @@ export async function loadCatalog(names?: string[]): Promise<LoadResult> {
   const result: LoadResult = { manifests: [], errors: [] };
   const loaded = await mapLimit(all, 32, async (name) => {
     try {
-      return { name, m: await readHead(name) };
+      return { name, m: await readHead(name) }; // a dropped dataset is not listed
     } catch (e) {
       if (e instanceof CatalogCorruptError) return { name, err: e };
       throw e;
@@ -168,6 +181,12 @@ export type Decision =
   | { kind: 'write'; next: Omit<StoredManifest, 'version'> }
   | { kind: 'noop'; result: StoredManifest };
 
+/** What a commit step knows beyond the live head. */
+export interface CommitContext {
+  /** The tombstone of the name's last drop, when the name's newest version is one. */
+  dropped?: StoredManifest;
+}
+
 export interface CommitResult {
   manifest: StoredManifest;
   /** False when the decision was a no-op (nothing written). */
@@ -177,21 +196,24 @@ export interface CommitResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type Decide = (head: StoredManifest | undefined, ctx: CommitContext) => Decision | Promise<Decision>;
+
+/** Runs `decide` on the live head (undefined after a drop; the tombstone is in the context). */
+function decideOn(raw: StoredManifest | undefined, decide: Decide): Decision | Promise<Decision> {
+  return isDropped(raw) ? decide(undefined, { dropped: raw }) : decide(raw, {});
+}
+
 /**
- * Commits the next version of a dataset. `decide` sees the current head (or undefined) and
+ * Commits the next version of a dataset. `decide` sees the current live head (or undefined) and
  * either returns the next manifest or a no-op; it may throw (e.g. a schema conflict), in which
  * case nothing is written. `decide` can run more than once (after a lost race), always on the
- * latest head.
+ * latest head. Version numbers continue across a drop.
  */
-export async function commit(
-  name: string,
-  decide: (head: StoredManifest | undefined) => Decision | Promise<Decision>,
-  hooks: { beforeWrite?: () => Promise<void> } = {},
-): Promise<CommitResult> {
+export async function commit(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> } = {}): Promise<CommitResult> {
   if (await conditionalWritesSupported()) {
     for (let attempt = 1; attempt <= 50; attempt++) {
-      const head = await readHead(name);
-      const d = await decide(head);
+      const head = await readHeadVersion(name);
+      const d = await decideOn(head, decide);
       if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: attempt };
       const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
       const body = await encodeManifest(next);
@@ -212,8 +234,8 @@ export async function commit(
   }
 
   return withLock(`catalog/${name}`, async (guard) => {
-    const head = await readHead(name);
-    const d = await decide(head);
+    const head = await readHeadVersion(name);
+    const d = await decideOn(head, decide);
     if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: 1 };
     const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
     const key = versionKey(name, next.version);

@@ -398,7 +398,7 @@ export function program(io: Out): Command {
     .option('--no-header', 'CSV hint: there is no header line')
     .option('--skip <lines>', 'CSV hint: lines to skip before the table', positiveInt)
     .addOption(new Option('--encoding <encoding>', 'CSV hint: the text encoding').choices(['utf-8', 'utf-16', 'windows-1252', 'latin-1']))
-    .addOption(new Option('--schema-change <policy>', 'when the schema differs: fail, or overwrite it (with --mode replace)').choices(['fail', 'overwrite']))
+    .addOption(new Option('--schema-change <policy>', 'when the schema differs: fail, evolve it (with --mode append: add columns, widen types) or overwrite it (with --mode replace)').choices(['fail', 'evolve', 'overwrite']))
     .option('--no-wait', 'return once the files are uploaded')
     .option('--timeout <seconds>', 'how long to wait for the ingest of each file', positiveInt, 900)
     .option('--json', 'print the final status (several files: an array of per-file results) as JSON')
@@ -497,6 +497,17 @@ export function program(io: Out): Command {
       io.out.write(`schema fingerprint ${m.schema_fingerprint}\n`);
       io.out.write(table(['column', 'type', 'nullable'], m.schema.map((c: Json) => [c.name, c.type, c.nullable])) + '\n');
       io.out.write(table(['object', 'size', 'rows'], m.objects.map((ob: Json) => [ob.key, human(ob.size), ob.row_count])) + '\n');
+    });
+
+  prog
+    .command('drop')
+    .description('drop a dataset (its objects are deleted by GC after the grace period)')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
+      const r = await client(cmd).json<Json>('DELETE', `/catalog/manifests/${encodeURIComponent(name)}`);
+      if (o.json) io.out.write(JSON.stringify(r, null, 2) + '\n');
+      else io.out.write(`dropped ${r.name} (its last version was ${r.dropped_version})\n`);
     });
 
   prog

@@ -12,7 +12,8 @@ import { LakehouseError } from '../errors.js';
 import { isValidName } from '../names.js';
 import { downloadToFile, headObject, uploadFile, type Head } from '../storage/objects.js';
 import { keys } from '../storage/keys.js';
-import { fingerprint, schemaDiff, type StoredManifest } from '../catalog/manifest.js';
+import { fingerprint, type StoredManifest } from '../catalog/manifest.js';
+import { evolveSchema, storageTypes } from '../catalog/evolve.js';
 import { warmEncoder } from '../catalog/codec.js';
 import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
@@ -83,7 +84,7 @@ export class IngestJob {
     const bad = a.scan.bad.length;
     const report: Record<string, unknown> = {
       ...a.report,
-      ...(current && current.schema_fingerprint !== fp ? { schema_changes: schemaDiff(current.schema, a.columns) } : {}),
+      ...(committed.manifest.schema_changes?.length && committed.written ? { schema_changes: committed.manifest.schema_changes } : {}),
       conversion: conversion.overlapped
         ? 'started while scanning, with the sample types (the full scan confirmed them)'
         : 'after the scan',
@@ -176,9 +177,17 @@ export class IngestJob {
         plan = planTable(text, hints);
         a = scanTable(plan, opts);
       }
-      const fp = fingerprint(a.columns);
+      let fp = fingerprint(a.columns);
       const current = await currentP;
       if (conflicts(current, fp, rec.schema_change)) throw schemaConflict(name, current!, a.columns, fp);
+      if (current && rec.schema_change === 'evolve' && current.schema_fingerprint !== fp) {
+        // a column the dataset holds as text is written as text: its bytes, not a cast's rendering
+        const stored = storageTypes(a.columns, evolveSchema(current.schema, a.columns).schema);
+        if (stored.some((c, i) => c.type !== a.columns[i]!.type)) {
+          a = { ...a, columns: stored };
+          fp = fingerprint(stored);
+        }
+      }
       return { a, fp, current, early };
     } catch (e) {
       await early?.cancel();

@@ -197,7 +197,15 @@ export class Engine {
             }
             throw e;
           }
-          if (!m) return;
+          if (!m) {
+            // dropped since this engine saw it: the name is gone from SQL at once
+            if (cur) {
+              await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(name)}`, name);
+              this.datasets.delete(name);
+              changed = true;
+            }
+            return;
+          }
           if (cur && cur.manifest.version >= m.version) {
             cur.checkedAt = Date.now();
             return;
@@ -235,11 +243,7 @@ export class Engine {
           if (files.length === 0) {
             await this.ddl(this.placeholderSql(m), m.name);
           } else {
-            const cols = m.schema.map((c) => sqlIdent(c.name)).join(', ');
-            await this.ddl(
-              `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols} FROM read_parquet([${files.map(sqlString).join(', ')}])`,
-              m.name,
-            );
+            await this.ddl(viewSql(m, files), m.name);
           }
           cur.realVersion = m.version;
         });
@@ -293,6 +297,19 @@ async function loadForEngine(): Promise<LoadResult> {
     );
   }
   return { manifests, errors: rest.errors };
+}
+
+/**
+ * The view over a version's files. Objects of an evolved dataset differ in schema: they are read
+ * by name (a column an object lacks is NULL) and each column is cast to the dataset's type.
+ */
+export function viewSql(m: StoredManifest, files: string[]): string {
+  const list = `[${files.map(sqlString).join(', ')}]`;
+  if (!m.objects.some((o) => o.schema_fingerprint !== undefined && o.schema_fingerprint !== m.schema_fingerprint)) {
+    return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${m.schema.map((c) => sqlIdent(c.name)).join(', ')} FROM read_parquet(${list})`;
+  }
+  const cols = m.schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
+  return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
 }
 
 let engine: Promise<Engine> | undefined;

@@ -22,7 +22,7 @@ export interface UploadOptions {
   sendSize?: boolean;
   /** CSV hints (docs/api.md). */
   csv?: Record<string, unknown>;
-  schema_change?: 'fail' | 'overwrite';
+  schema_change?: 'fail' | 'evolve' | 'overwrite';
 }
 
 export async function presignAndPut(content: Buffer | string, opts: UploadOptions) {

@@ -1,0 +1,235 @@
+/**
+ * Issue 15: dataset lifecycle through the real handlers — drop, schema evolution, time travel.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { freshBucket } from './helpers/s3.js';
+import { upload } from './helpers/ingest.js';
+import { callHttp, type HttpReply } from './helpers/lambda.js';
+import { handler as sqlFn } from '../functions/sql.js';
+import { handler as catalogFn } from '../functions/catalog.js';
+import { handler as registerFn } from '../functions/register.js';
+import { resetEngine } from '../lib/query/engine.js';
+import { listAll, headObject } from '../lib/storage/objects.js';
+import { commitObjects } from '../lib/catalog/register.js';
+import { dropDataset } from '../lib/catalog/register.js';
+import { fingerprint } from '../lib/catalog/manifest.js';
+
+function sql(body: unknown): Promise<HttpReply> {
+  return callHttp(sqlFn, { method: 'POST', path: '/sql', body });
+}
+function manifest(name: string, version?: number): Promise<HttpReply> {
+  return callHttp(catalogFn, {
+    method: 'GET',
+    path: `/catalog/manifests/${name}`,
+    pathParameters: { name },
+    ...(version ? { query: { version: String(version) } } : {}),
+  });
+}
+function listing(): Promise<HttpReply> {
+  return callHttp(catalogFn, { method: 'GET', path: '/catalog/manifests' });
+}
+function drop(name: string): Promise<HttpReply> {
+  return callHttp(catalogFn, { method: 'DELETE', path: `/catalog/manifests/${name}`, pathParameters: { name } });
+}
+
+beforeAll(async () => {
+  await freshBucket('life');
+  await resetEngine();
+}, 60_000);
+
+describe('drop', () => {
+  it('gone at once from the listing, the manifest and /sql (a warm engine too); created again with a new dataset_id', async () => {
+    const first = await upload('id,label\n1,a\n2,b\n', { name: 'Gone' });
+    expect(first.status.state).toBe('ready');
+    await upload('id,label\n3,c\n', { name: 'gone', mode: 'append' });
+    const before = (await manifest('gone')).json;
+    expect(before.version).toBe(2);
+    // a warm engine that has the dataset materialised
+    expect((await sql({ sql: 'SELECT count(*) FROM gone' })).json.rows).toEqual([[3]]);
+
+    const d = await drop('GONE');
+    expect(d.status).toBe(200);
+    expect(d.json).toEqual({ name: 'gone', dropped_version: 2 });
+
+    expect((await manifest('gone')).status).toBe(404);
+    expect((await manifest('gone', 1)).status).toBe(404);
+    expect((await listing()).json.datasets.map((m: { name: string }) => m.name)).not.toContain('gone');
+    const q = await sql({ sql: 'SELECT count(*) FROM gone' });
+    expect(q.status).toBe(400);
+    expect(q.json.error.code).toBe('sql_error');
+    // a cold engine (snapshot or not) does not see it either
+    await resetEngine();
+    expect((await sql({ sql: 'SELECT count(*) FROM gone' })).status).toBe(400);
+
+    // dropping it again, or a name that never existed: not found, nothing written
+    expect((await drop('gone')).status).toBe(404);
+    expect((await drop('never_was')).status).toBe(404);
+    expect((await listAll('_catalog/datasets/never_was/')).objects).toHaveLength(0);
+
+    // the name again: a new dataset (new id, versions go on), with only the new rows
+    const again = await upload('id,label,extra\n9,z,true\n', { name: 'gone' });
+    expect(again.status.state).toBe('ready');
+    const now = (await manifest('gone')).json;
+    expect(now.dataset_id).not.toBe(before.dataset_id);
+    expect(now.version).toBe(4);
+    expect(now.row_count).toBe(1);
+    expect((await sql({ sql: 'SELECT * FROM gone' })).json.rows).toEqual([[9, 'z', true]]);
+    // the versions from before the drop belong to the old dataset
+    expect((await manifest('gone', 2)).status).toBe(404);
+  }, 120_000);
+
+  it('drop vs append at the same time: either order leaves a consistent catalog (never the dropped rows back)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const name = `race_${round}`;
+      const base = await upload('id\n1\n', { name });
+      expect(base.status.state).toBe('ready');
+      const schema = [{ name: 'id', type: 'BIGINT', nullable: true }];
+      const fp = fingerprint(schema);
+      const obj = (await manifest(name)).json.objects[0];
+      const [dropped, appended] = await Promise.allSettled([
+        dropDataset(name),
+        commitObjects({ name, schema, schema_fingerprint: fp, objects: [{ key: obj.key, size: obj.size, row_count: 1 }], row_count: 1, mode: 'append' }),
+      ]);
+      expect(dropped.status).toBe('fulfilled');
+      expect(appended.status).toBe('fulfilled');
+      const head = await manifest(name);
+      const appendedVersion = appended.status === 'fulfilled' ? appended.value.manifest.version : 0;
+      if (appendedVersion > 2) {
+        // the drop won: the append made a new dataset of just its own object
+        expect(head.status).toBe(200);
+        expect(head.json.version).toBe(3);
+        expect(head.json.objects).toHaveLength(1);
+        expect(appended.status === 'fulfilled' && appended.value.existing).toBe(false);
+      } else {
+        // the append won (a no-op: the object was already there) or committed first: the drop removed it all
+        expect(head.status).toBe(404);
+      }
+    }
+  }, 120_000);
+
+  it('GC deletes what only a dropped dataset referenced, a grace period after the drop', async () => {
+    const r = await upload('id\n1\n2\n', { name: 'short_lived' });
+    expect(r.status.state).toBe('ready');
+    const key = (await manifest('short_lived')).json.objects[0].key as string;
+    expect(await headObject(key)).toBeTruthy();
+    expect((await drop('short_lived')).status).toBe(200);
+    const { handler: gc } = await import('../functions/gc.js');
+    // within the grace period the objects stay (a query that began before the drop may still read them)
+    const young = (await gc({ dryRun: false, graceMs: 3_600_000 })) as { orphans: Array<{ key: string }> };
+    expect(young.orphans.map((o) => o.key)).not.toContain(key);
+    expect(await headObject(key)).toBeTruthy();
+    const old = (await gc({ dryRun: false, graceMs: 0 })) as { orphans: Array<{ key: string }> };
+    expect(old.orphans.map((o) => o.key)).toContain(key);
+    expect(await headObject(key)).toBeUndefined();
+    // objects of live datasets are untouched
+    const live = (await manifest('gone')).json.objects[0].key;
+    expect(await headObject(live)).toBeTruthy();
+  }, 120_000);
+
+  it('register into a dropped name creates it again; DELETE needs the token like the rest', async () => {
+    const prev = process.env.LAKEHOUSE_API_TOKEN;
+    process.env.LAKEHOUSE_API_TOKEN = 'secret-token';
+    try {
+      const r = await callHttp(catalogFn, { method: 'DELETE', path: '/catalog/manifests/gone', pathParameters: { name: 'gone' } });
+      expect(r.status).toBe(401);
+      expect((await manifest('gone')).status).toBe(401);
+    } finally {
+      if (prev === undefined) delete process.env.LAKEHOUSE_API_TOKEN;
+      else process.env.LAKEHOUSE_API_TOKEN = prev;
+    }
+    const m = (await manifest('gone')).json;
+    expect((await drop('gone')).status).toBe(200);
+    const reg = await callHttp(registerFn, {
+      method: 'POST',
+      path: '/catalog/register',
+      body: { name: 'gone', schema: m.schema, objects: m.objects.map((o: { key: string }) => ({ key: o.key })), row_count: 1 },
+    });
+    expect(reg.status).toBe(200);
+    expect(reg.json.existing).toBe(false);
+    expect(reg.json.manifest.dataset_id).not.toBe(m.dataset_id);
+    expect((await sql({ sql: 'SELECT id FROM gone' })).json.rows).toEqual([[9]]);
+  }, 120_000);
+});
+
+describe('schema evolution', () => {
+  it('append with evolve: a new column (NULL in older rows), a column missing from the new rows, BIGINT widened to DOUBLE', async () => {
+    expect((await upload('id,amount,region\n1,10,north\n2,20,south\n', { name: 'sheet' })).status.state).toBe('ready');
+    // the second export: one more column, "region" gone, amount now with decimals
+    const refused = await upload('id,amount,channel\n3,30.5,web\n', { name: 'sheet', mode: 'append' });
+    expect(refused.status.error.code).toBe('schema_conflict');
+    const evolved = await upload('id,amount,channel\n3,30.5,web\n', { name: 'sheet', mode: 'append', schema_change: 'evolve' });
+    expect(evolved.status.state).toBe('ready');
+    const changes = [
+      { change: 'widened', name: 'amount', from: 'BIGINT', to: 'DOUBLE' },
+      { change: 'missing', name: 'region' },
+      { change: 'added', name: 'channel', to: 'VARCHAR' },
+    ];
+    expect(evolved.status.report.schema_changes).toEqual(changes);
+    const m = (await manifest('sheet')).json;
+    expect(m.version).toBe(2);
+    expect(m.schema.map((c: { name: string; type: string }) => `${c.name}:${c.type}`)).toEqual(['id:BIGINT', 'amount:DOUBLE', 'region:VARCHAR', 'channel:VARCHAR']);
+    expect(m.schema_changes).toEqual(changes);
+    // each object keeps the schema it was written with
+    expect(m.objects[0].schema_fingerprint).toBe((await manifest('sheet', 1)).json.schema_fingerprint);
+    expect(m.objects[1].schema_fingerprint).toBeDefined();
+    expect(m.objects[1].schema_fingerprint).not.toBe(m.objects[0].schema_fingerprint);
+
+    const q = await sql({ sql: 'SELECT * FROM sheet ORDER BY id' });
+    expect(q.json.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'DOUBLE', 'VARCHAR', 'VARCHAR']);
+    expect(q.json.rows).toEqual([
+      [1, 10, 'north', null],
+      [2, 20, 'south', null],
+      [3, 30.5, null, 'web'],
+    ]);
+    // version 1 is still the old schema
+    expect((await manifest('sheet', 1)).json.schema).toHaveLength(3);
+  }, 120_000);
+
+  it('a column held as text stays text, byte for byte, when the new rows look numeric', async () => {
+    expect((await upload('code,n\nA-1,1\n', { name: 'codes' })).status.state).toBe('ready');
+    const r = await upload('code,n\n007,2\n+5,3\n', { name: 'codes', mode: 'append', schema_change: 'evolve' });
+    expect(r.status.state).toBe('ready');
+    expect((await manifest('codes')).json.schema.map((c: { type: string }) => c.type)).toEqual(['VARCHAR', 'BIGINT']);
+    expect((await sql({ sql: 'SELECT code FROM codes ORDER BY n' })).json.rows).toEqual([['A-1'], ['007'], ['+5']]);
+    // and a typed column widened to text by new rows keeps its old values readable
+    const t = await upload('code,n\nB-2,many\n', { name: 'codes', mode: 'append', schema_change: 'evolve' });
+    expect(t.status.report.schema_changes).toEqual([{ change: 'widened', name: 'n', from: 'BIGINT', to: 'VARCHAR' }]);
+    expect((await sql({ sql: 'SELECT n FROM codes ORDER BY code' })).json.rows).toEqual([['3'], ['2'], ['1'], ['many']]);
+  }, 120_000);
+
+  it('BIGINT → DOUBLE is refused when an integer beyond 2^53 would change; nothing is committed', async () => {
+    expect((await upload('id,big\n1,9007199254740993\n', { name: 'huge' })).status.state).toBe('ready');
+    const r = await upload('id,big\n2,1.5\n', { name: 'huge', mode: 'append', schema_change: 'evolve' });
+    expect(r.status.state).toBe('failed');
+    expect(r.status.error.code).toBe('schema_conflict');
+    expect(r.status.error.message).toMatch(/"big" cannot widen from BIGINT to DOUBLE.*beyond/);
+    expect((await manifest('huge')).json.version).toBe(1);
+    expect((await sql({ sql: 'SELECT big::VARCHAR FROM huge' })).json.rows).toEqual([['9007199254740993']]);
+  }, 120_000);
+
+  it('evolve needs append; two writers evolving at once both land (no lost column)', async () => {
+    const bad = await callHttp((await import('../functions/presign-upload.js')).handler, {
+      method: 'POST',
+      path: '/uploads',
+      body: { name: 'x', mode: 'replace', schema_change: 'evolve' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('invalid_schema_change');
+
+    expect((await upload('id\n1\n', { name: 'pair' })).status.state).toBe('ready');
+    const [a, b] = await Promise.all([
+      upload('id,left_col\n2,l\n', { name: 'pair', mode: 'append', schema_change: 'evolve' }),
+      upload('id,right_col\n3,r\n', { name: 'pair', mode: 'append', schema_change: 'evolve' }),
+    ]);
+    expect(a.status.state).toBe('ready');
+    expect(b.status.state).toBe('ready');
+    const m = (await manifest('pair')).json;
+    expect(m.version).toBe(3);
+    expect(m.schema.map((c: { name: string }) => c.name).sort()).toEqual(['id', 'left_col', 'right_col']);
+    expect((await sql({ sql: 'SELECT id, left_col, right_col FROM pair ORDER BY id' })).json.rows).toEqual([
+      [1, null, null],
+      [2, 'l', null],
+      [3, null, 'r'],
+    ]);
+  }, 120_000);
+});
