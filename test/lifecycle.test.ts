@@ -233,3 +233,27 @@ describe('schema evolution', () => {
     ]);
   }, 120_000);
 });
+
+describe('time travel', () => {
+  it('"name@N" reads version N, read-only, beside the current version; gone with a drop', async () => {
+    expect((await upload('id,v\n1,a\n', { name: 'tt' })).status.state).toBe('ready');
+    expect((await upload('id,v\n2,b\n', { name: 'tt', mode: 'append' })).status.state).toBe('ready');
+    expect((await upload('id,v\n9,z\n', { name: 'tt' })).status.state).toBe('ready'); // replace: v3
+    const q = await sql({ sql: 'SELECT (SELECT count(*) FROM "tt@1"), (SELECT count(*) FROM "TT@2"), (SELECT count(*) FROM tt), (SELECT max(id) FROM "tt@2")' });
+    expect(q.status).toBe(200);
+    expect(q.json.rows).toEqual([[1, 2, 1, 2]]);
+    // a version that does not exist, or a malformed one, is an unknown table
+    for (const bad of ['"tt@4"', '"tt@0"', '"nope@1"']) {
+      const r = await sql({ sql: `SELECT * FROM ${bad}` });
+      expect({ bad, status: r.status, code: r.json.error.code }).toEqual({ bad, status: 400, code: 'sql_error' });
+    }
+    // still the sandbox: no writing through it
+    const w = await sql({ sql: 'INSERT INTO "tt@1" VALUES (5, \'x\')' });
+    expect(w.status).toBe(403);
+    // a cold engine finds versions too; after a drop they are gone (same freshness rules)
+    await resetEngine();
+    expect((await sql({ sql: 'SELECT v FROM "tt@2" ORDER BY id' })).json.rows).toEqual([['a'], ['b']]);
+    expect((await drop('tt')).status).toBe(200);
+    expect((await sql({ sql: 'SELECT * FROM "tt@2"' })).status).toBe(400);
+  }, 120_000);
+});

@@ -14,14 +14,19 @@ import { config } from '../config.js';
 import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import { log } from '../log.js';
 import { isValidName } from '../names.js';
-import { listDatasetNames, loadCatalog, readHead, versionKey, CatalogCorruptError, mapLimit, type LoadResult } from '../catalog/store.js';
+import { listDatasetNames, loadCatalog, readHead, readVersion, versionKey, CatalogCorruptError, mapLimit, type LoadResult } from '../catalog/store.js';
 import { readLatestSnapshot, writeSnapshot } from '../catalog/snapshot.js';
 import { headObject } from '../storage/objects.js';
-import { normalizeType, type StoredManifest } from '../catalog/manifest.js';
+import { isDropped, normalizeType, type StoredManifest } from '../catalog/manifest.js';
 import { ObjectCache } from './cache.js';
+
+/** `name@N`: version N of a dataset (time travel). */
+const VERSIONED = /^(.+)@([1-9]\d{0,11})$/;
 
 interface DatasetState {
   manifest: StoredManifest;
+  /** The name SQL uses: the dataset's, or `name@N` for an earlier version (time travel). */
+  view: string;
   checkedAt: number;
   /** Version whose files the view currently reads (undefined: placeholder view). */
   realVersion: number | undefined;
@@ -63,7 +68,7 @@ export class Engine {
     for (const m of catalog.manifests) {
       try {
         await engine.setup.run(engine.placeholderSql(m));
-        engine.datasets.set(m.name, { manifest: m, checkedAt: Date.now(), realVersion: undefined });
+        engine.datasets.set(m.name, { manifest: m, view: m.name, checkedAt: Date.now(), realVersion: undefined });
       } catch (e) {
         log.error('query engine: view creation failed', { dataset: m.name, err: e });
       }
@@ -149,9 +154,48 @@ export class Engine {
     return [...this.datasets.keys()];
   }
 
-  private placeholderSql(m: StoredManifest): string {
+  private placeholderSql(m: StoredManifest, view = m.name): string {
     const cols = m.schema.map((c) => `CAST(NULL AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-    return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols.join(', ')} WHERE false`;
+    return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${cols.join(', ')} WHERE false`;
+  }
+
+  /** Forgets a dataset and its time-travel views. */
+  private async forget(name: string): Promise<void> {
+    for (const [view, st] of [...this.datasets]) {
+      if (view !== name && !(st.manifest.name === name && view.startsWith(`${name}@`))) continue;
+      await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(view)}`, view);
+      this.datasets.delete(view);
+    }
+  }
+
+  /**
+   * `name@N` (time travel): version N of the live dataset `name`, read-only. Versions never change,
+   * so once known the view stays until the dataset is dropped or created again (the base's own
+   * freshness check, done first, tells). Returns whether a view was created or removed.
+   */
+  private async refreshVersioned(view: string): Promise<boolean> {
+    const [, name, v] = VERSIONED.exec(view)!;
+    const base = this.datasets.get(name!);
+    const cur = this.datasets.get(view);
+    if (base && cur && cur.manifest.dataset_id === base.manifest.dataset_id) return false;
+    let m: StoredManifest | undefined;
+    if (base && Number(v) <= base.manifest.version) {
+      m = await readVersion(name!, Number(v)).catch((e: unknown) => {
+        if (e instanceof CatalogCorruptError) return undefined;
+        throw e;
+      });
+    }
+    if (!m || m.dataset_id !== base!.manifest.dataset_id || isDropped(m)) {
+      if (!cur) return false;
+      await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(view)}`, view);
+      this.datasets.delete(view);
+      return true;
+    }
+    await this.exclusive(view, async () => {
+      await this.ddl(this.placeholderSql(m, view), view);
+      this.datasets.set(view, { manifest: m, view, checkedAt: Date.now(), realVersion: undefined });
+    });
+    return true;
   }
 
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -175,8 +219,10 @@ export class Engine {
   async refresh(names: string[]): Promise<boolean> {
     const ttl = config().catalogTtlMs;
     let changed = false;
+    const versioned = names.filter((n) => VERSIONED.test(n) && isValidName(VERSIONED.exec(n)![1]!));
+    const plain = new Set([...names.filter((n) => isValidName(n)), ...versioned.map((n) => VERSIONED.exec(n)![1]!)]);
     await mapLimit(
-      names.filter((n) => isValidName(n)),
+      [...plain],
       16,
       async (name) => {
         const st = this.datasets.get(name);
@@ -200,8 +246,7 @@ export class Engine {
           if (!m) {
             // dropped since this engine saw it: the name is gone from SQL at once
             if (cur) {
-              await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(name)}`, name);
-              this.datasets.delete(name);
+              await this.forget(name);
               changed = true;
             }
             return;
@@ -213,11 +258,12 @@ export class Engine {
           if (!cur || cur.manifest.schema_fingerprint !== m.schema_fingerprint || cur.realVersion === undefined) {
             await this.ddl(this.placeholderSql(m), name);
           }
-          this.datasets.set(name, { manifest: m, checkedAt: Date.now(), realVersion: undefined });
+          this.datasets.set(name, { manifest: m, view: name, checkedAt: Date.now(), realVersion: undefined });
           changed = true;
         });
       },
     );
+    for (const view of versioned) if (await this.refreshVersioned(view)) changed = true;
     return changed;
   }
 
@@ -232,8 +278,9 @@ export class Engine {
     const bytes = states.reduce((n, s) => n + s.manifest.objects.reduce((k, o) => k + o.size, 0), 0);
     try {
       for (const st of states) {
-        await this.exclusive(st.manifest.name, async () => {
-          const cur = this.datasets.get(st.manifest.name)!;
+        await this.exclusive(st.view, async () => {
+          const cur = this.datasets.get(st.view);
+          if (!cur) return; // dropped meanwhile: the query fails as for any unknown table
           const m = cur.manifest;
           const keys = m.objects.map((o) => o.key);
           const files = await this.cache.acquire(keys, bytes);
@@ -241,9 +288,9 @@ export class Engine {
           if (cur.realVersion === m.version) return;
           ddl = true;
           if (files.length === 0) {
-            await this.ddl(this.placeholderSql(m), m.name);
+            await this.ddl(this.placeholderSql(m, cur.view), cur.view);
           } else {
-            await this.ddl(viewSql(m, files), m.name);
+            await this.ddl(viewSql(m, files, cur.view), cur.view);
           }
           cur.realVersion = m.version;
         });
@@ -303,13 +350,13 @@ async function loadForEngine(): Promise<LoadResult> {
  * The view over a version's files. Objects of an evolved dataset differ in schema: they are read
  * by name (a column an object lacks is NULL) and each column is cast to the dataset's type.
  */
-export function viewSql(m: StoredManifest, files: string[]): string {
+export function viewSql(m: StoredManifest, files: string[], view = m.name): string {
   const list = `[${files.map(sqlString).join(', ')}]`;
   if (!m.objects.some((o) => o.schema_fingerprint !== undefined && o.schema_fingerprint !== m.schema_fingerprint)) {
-    return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${m.schema.map((c) => sqlIdent(c.name)).join(', ')} FROM read_parquet(${list})`;
+    return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${m.schema.map((c) => sqlIdent(c.name)).join(', ')} FROM read_parquet(${list})`;
   }
   const cols = m.schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-  return `CREATE OR REPLACE VIEW ${sqlIdent(m.name)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
+  return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
 }
 
 let engine: Promise<Engine> | undefined;
