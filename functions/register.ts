@@ -3,7 +3,7 @@
  * a direct invocation whose payload is the register request itself. HTTP callers get the HTTP
  * envelope; a direct invocation that fails throws (a failed invocation to Lambda, not a result).
  */
-import { httpHandler } from '../lib/http/middleware.js';
+import { httpHandler, isHttpEvent } from '../lib/http/middleware.js';
 import { invocationError } from '../lib/http/errors.js';
 import { register } from '../lib/catalog/register.js';
 import { publicManifest } from '../lib/catalog/manifest.js';
@@ -15,11 +15,6 @@ const http = httpHandler(
   },
   { jsonBody: true },
 );
-
-function isHttpEvent(e: unknown): boolean {
-  const ev = e as { requestContext?: { http?: unknown }; rawPath?: unknown };
-  return !!ev && (ev.requestContext?.http !== undefined || typeof ev.rawPath === 'string');
-}
 
 export const handler = async (event: unknown, context: unknown) => {
   if (isHttpEvent(event)) return http(event as never, context as never);

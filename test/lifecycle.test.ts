@@ -8,6 +8,7 @@ import { callHttp, type HttpReply } from './helpers/lambda.js';
 import { handler as sqlFn } from '../functions/sql.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { handler as registerFn } from '../functions/register.js';
+import { handler as compactFn } from '../functions/compact.js';
 import { resetEngine } from '../lib/query/engine.js';
 import { listAll, headObject } from '../lib/storage/objects.js';
 import { commitObjects } from '../lib/catalog/register.js';
@@ -255,5 +256,82 @@ describe('time travel', () => {
     expect((await sql({ sql: 'SELECT v FROM "tt@2" ORDER BY id' })).json.rows).toEqual([['a'], ['b']]);
     expect((await drop('tt')).status).toBe(200);
     expect((await sql({ sql: 'SELECT * FROM "tt@2"' })).status).toBe(400);
+  }, 120_000);
+});
+
+describe('compaction', () => {
+  const compact = (body: unknown) => callHttp(compactFn, { method: 'POST', path: '/catalog/compact', body });
+  const rowsOf = async (name: string) => (await sql({ sql: `SELECT * FROM "${name}"`, limit: 100_000 })).json.rows as unknown[][];
+
+  it('many appended objects → one, rows and order unchanged, one new version; earlier versions still readable', async () => {
+    for (let i = 0; i < 24; i++) {
+      const r = await upload(`id,label,amount\n${i * 2},a${i},${i}.5\n${i * 2 + 1},b${i},\n`, { name: 'hourly', mode: i ? 'append' : 'replace' });
+      expect(r.status.state).toBe('ready');
+    }
+    const before = (await manifest('hourly')).json;
+    expect(before.objects).toHaveLength(24);
+    const rows = await rowsOf('hourly');
+    const c = await compact({ name: 'hourly' });
+    expect(c.status).toBe(200);
+    expect(c.json).toMatchObject({ name: 'hourly', version: 25, objects_before: 24, objects_after: 1, compacted: 24 });
+    const after = (await manifest('hourly')).json;
+    expect(after.version).toBe(25);
+    expect(after.row_count).toBe(48);
+    expect(after.schema).toEqual(before.schema);
+    expect(after.objects[0].key).toMatch(/^datasets\/hourly\/[0-9a-f]{16}\/c-/);
+    expect(await rowsOf('hourly')).toEqual(rows); // same rows, same order
+    expect((await sql({ sql: 'SELECT count(*) FROM "hourly@24"' })).json.rows).toEqual([[48]]);
+    // nothing more to do: no new version
+    const again = await compact({ name: 'hourly' });
+    expect(again.json).toMatchObject({ version: 25, compacted: 0, objects_after: 1 });
+    expect((await manifest('hourly')).json.version).toBe(25);
+    // a small target keeps several objects
+    expect((await compact({ name: 'nope_not_here' })).status).toBe(404);
+    expect((await compact({ name: 'hourly', target_bytes: 1 })).status).toBe(400);
+  }, 240_000);
+
+  it('an evolved dataset compacts into objects of the dataset schema (no per-object schema left)', async () => {
+    expect((await upload('id,amount\n1,10\n', { name: 'evo_c' })).status.state).toBe('ready');
+    expect((await upload('id,amount,note\n2,2.5,x\n', { name: 'evo_c', mode: 'append', schema_change: 'evolve' })).status.state).toBe('ready');
+    const rows = await rowsOf('evo_c');
+    expect(rows).toEqual([
+      [1, 10, null],
+      [2, 2.5, 'x'],
+    ]);
+    expect((await compact({ name: 'evo_c' })).json.compacted).toBe(2);
+    const m = (await manifest('evo_c')).json;
+    expect(m.objects).toHaveLength(1);
+    expect(m.objects[0].schema_fingerprint).toBeUndefined();
+    expect(await rowsOf('evo_c')).toEqual(rows);
+  }, 120_000);
+
+  it('compaction vs append at once: every row exactly once; compaction vs replace: the replace wins or the compaction is refused', async () => {
+    for (let round = 0; round < 2; round++) {
+      const name = `busy_${round}`;
+      for (let i = 0; i < 4; i++) await upload(`id\n${i}\n`, { name, mode: i ? 'append' : 'replace' });
+      const [c, a] = await Promise.all([compact({ name }), upload('id\n100\n', { name, mode: 'append' })]);
+      expect(c.status).toBe(200);
+      expect(a.status.state).toBe('ready');
+      const ids = (await rowsOf(name)).map((r) => r[0]).sort((x, y) => Number(x) - Number(y));
+      expect(ids).toEqual([0, 1, 2, 3, 100]);
+
+      for (let i = 0; i < 3; i++) await upload(`id\n${i + 10}\n`, { name, mode: 'append' });
+      const [c2, r2] = await Promise.all([compact({ name }), upload('id\n7\n', { name, mode: 'replace' })]);
+      expect(r2.status.state).toBe('ready');
+      if (c2.status === 409) expect(c2.json.error.code).toBe('compaction_conflict');
+      else expect(c2.status).toBe(200);
+      expect((await rowsOf(name)).map((r) => r[0])).toEqual([7]);
+    }
+  }, 240_000);
+
+  it('GC keeps what earlier versions reference; the scheduled run compacts every dataset worth it', async () => {
+    const { handler: gc } = await import('../functions/gc.js');
+    await gc({ dryRun: false, graceMs: 0 });
+    expect((await sql({ sql: 'SELECT count(*) FROM "hourly@3"' })).json.rows).toEqual([[6]]);
+    for (let i = 0; i < 3; i++) await upload(`id\n${i}\n`, { name: 'sched', mode: i ? 'append' : 'replace' });
+    const report = (await compactFn({ minObjects: 3 }, {} as never)) as { compacted: Array<{ name: string; objects_after: number }>; errors: unknown[] };
+    expect(report.errors).toEqual([]);
+    expect(report.compacted.find((r) => r.name === 'sched')).toMatchObject({ objects_after: 1 });
+    expect((await manifest('sched')).json.objects).toHaveLength(1);
   }, 120_000);
 });

@@ -182,7 +182,7 @@ function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?:
       created_at: iso(row.created_at, 'created_at', key),
       updated_at: iso(row.updated_at, 'updated_at', key),
       commit_id: typeof row.commit_id === 'string' ? row.commit_id : '',
-      mode: row.mode === 'append' || row.mode === 'replace' || row.mode === 'create' || row.mode === 'drop' ? row.mode : 'replace',
+      mode: row.mode === 'append' || row.mode === 'replace' || row.mode === 'create' || row.mode === 'drop' || row.mode === 'compact' ? row.mode : 'replace',
     };
     const changes = names.has('schema_changes') && row.schema_changes ? rows(row.schema_changes, 'schema_changes', key) : [];
     if (changes.length) {

@@ -47,8 +47,8 @@ export interface SchemaChangeEntry {
 /** What a version file stores beyond the API manifest. */
 export interface StoredManifest extends Manifest {
   commit_id: string;
-  /** `drop`: a tombstone — the dataset is gone as of this version (no schema, no objects). */
-  mode: 'create' | 'replace' | 'append' | 'drop';
+  /** `drop`: a tombstone — the dataset is gone as of this version (no schema, no objects); `compact`: the same rows in fewer objects. */
+  mode: 'create' | 'replace' | 'append' | 'drop' | 'compact';
 }
 
 /**

@@ -119,6 +119,12 @@ export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
  * Wraps a domain handler into a Lambda handler for HTTP API events. All shared concerns run as
  * middy middlewares; the domain function only sees an HttpRequest.
  */
+/** Whether a Lambda event came through API Gateway (HTTP API v2) rather than a direct invocation. */
+export function isHttpEvent(e: unknown): boolean {
+  const ev = e as { requestContext?: { http?: unknown }; rawPath?: unknown };
+  return !!ev && (ev.requestContext?.http !== undefined || typeof ev.rawPath === 'string');
+}
+
 export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
   const auth = opts.auth ?? true;
   const mw: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Ctx & { req?: HttpRequest }> = {

@@ -30,6 +30,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   forbidden_statement: 403,
   not_found: 404,
   schema_conflict: 409,
+  compaction_conflict: 409,
   body_too_large: 413,
   too_large: 413,
   // the server

@@ -49,6 +49,9 @@ export const keys = {
   uploadStatus: (uploadId: string) => `${PREFIX.uploadStatus}${uploadId}.json`,
   datasetObject: (name: string, fingerprint: string, uploadId: string) =>
     `${PREFIX.datasets}${name}/${fingerprint.slice(0, 16)}/${uploadId}.parquet`,
+  /** An object written by compaction (its id is the compaction's, `c-` marks where it came from). */
+  compactedObject: (name: string, fingerprint: string, compactionId: string, part: number) =>
+    `${PREFIX.datasets}${name}/${fingerprint.slice(0, 16)}/c-${compactionId}-${part}.parquet`,
   datasetPrefix: (name: string) => `${PREFIX.datasets}${name}/`,
   result: (queryId: string, ext: string) => `${PREFIX.results}${queryId}.${ext}`,
   rejects: (uploadId: string) => `${PREFIX.rejects}${uploadId}.csv`,
