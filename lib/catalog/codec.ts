@@ -43,11 +43,18 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     new Field('type', new Utf8(), false),
     new Field('nullable', new Bool(), false),
   ]);
+  const statItem = new Struct([
+    new Field('name', new Utf8(), false),
+    new Field('min', new Utf8(), true),
+    new Field('max', new Utf8(), true),
+    new Field('nulls', new Int64(), true),
+  ]);
   const objectItem = new Struct([
     new Field('key', new Utf8(), false),
     new Field('size', new Int64(), false),
     new Field('row_count', new Int64(), true),
     new Field('schema_fingerprint', new Utf8(), true),
+    new Field('stats', new List(new Field('item', statItem, false)), true),
   ]);
   const changeItem = new Struct([
     new Field('change', new Utf8(), false),
@@ -67,7 +74,13 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     schema_fingerprint: col(new Utf8(), (m) => m.schema_fingerprint),
     schema: col(new List(new Field('item', schemaItem, false)), (m) => m.schema.map((c) => ({ ...c }))),
     objects: col(new List(new Field('item', objectItem, false)), (m) =>
-      m.objects.map((o) => ({ key: o.key, size: BigInt(o.size), row_count: big(o.row_count), schema_fingerprint: o.schema_fingerprint ?? null })),
+      m.objects.map((o) => ({
+        key: o.key,
+        size: BigInt(o.size),
+        row_count: big(o.row_count),
+        schema_fingerprint: o.schema_fingerprint ?? null,
+        stats: o.stats ? o.stats.map((c) => ({ name: c.name, min: c.min, max: c.max, nulls: big(c.nulls) })) : null,
+      })),
     ),
     row_count: col(new Int64(), (m) => big(m.row_count)),
     version: col(new Int64(), (m) => BigInt(m.version)),
@@ -163,6 +176,16 @@ function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?:
       size: num(o.size, 'objects.size', key),
       row_count: o.row_count === null || o.row_count === undefined ? null : num(o.row_count, 'objects.row_count', key),
       ...(typeof o.schema_fingerprint === 'string' ? { schema_fingerprint: o.schema_fingerprint } : {}),
+      ...(Array.isArray(o.stats)
+        ? {
+            stats: rows(o.stats, 'objects.stats', key).map((c) => ({
+              name: str(c.name, 'objects.stats.name', key),
+              min: typeof c.min === 'string' ? c.min : null,
+              max: typeof c.max === 'string' ? c.max : null,
+              nulls: c.nulls === null || c.nulls === undefined ? null : num(c.nulls, 'objects.stats.nulls', key),
+            })),
+          }
+        : {}),
     }));
     const schema: SchemaColumn[] = names.has('schema')
       ? rows(row.schema, 'schema', key).map((c) => ({

@@ -21,6 +21,7 @@ import { normalizeName } from '../names.js';
 import { keys } from '../storage/keys.js';
 import { downloadToFile, uploadFile } from '../storage/objects.js';
 import { normalizeType, type ObjectRef, type StoredManifest } from './manifest.js';
+import { parquetFileStats, type ColumnStats } from './stats.js';
 import { commit, loadCatalog, mapLimit, readHead, type Decision } from './store.js';
 
 export const DEFAULT_TARGET_BYTES = 256 * 1024 * 1024;
@@ -77,7 +78,7 @@ export function planBins(objects: ObjectRef[], target: number): ObjectRef[][] {
 }
 
 /** The bin's rows, in order, as one Parquet file with the dataset's column types. */
-async function rewrite(m: StoredManifest, files: string[], out: string): Promise<number> {
+async function rewrite(m: StoredManifest, files: string[], out: string): Promise<{ rows: number; stats: ColumnStats[] }> {
   const db = await createInstance('compact', { preserve_insertion_order: 'true' });
   const con = await db.connect();
   try {
@@ -86,7 +87,7 @@ async function rewrite(m: StoredManifest, files: string[], out: string): Promise
       `COPY (SELECT ${cols.join(', ')} FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)) ` +
         `TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
     );
-    return Number(r.rowsChanged);
+    return { rows: Number(r.rowsChanged), stats: await parquetFileStats(con, out, m.schema) };
   } finally {
     con.closeSync();
     db.closeSync();
@@ -116,14 +117,14 @@ export async function compactDataset(rawName: string, targetBytes = DEFAULT_TARG
         return f;
       });
       const out = path.join(dir, `out-${part}.parquet`);
-      const rows = await rewrite(head, files, out);
+      const { rows, stats } = await rewrite(head, files, out);
       const expected = bin.reduce((n, o) => (n === null || o.row_count === null ? null : n + o.row_count), 0 as number | null);
       if (expected !== null && rows !== expected) {
         throw new Error(`compaction read ${rows} rows where the manifest lists ${expected}`);
       }
       const key = keys.compactedObject(name, head.schema_fingerprint, id, part++);
       await uploadFile(key, out, 'application/vnd.apache.parquet');
-      replaced.set(bin[0]!.key, { key, size: fs.statSync(out).size, row_count: rows });
+      replaced.set(bin[0]!.key, { key, size: fs.statSync(out).size, row_count: rows, stats });
       for (const o of bin) gone.add(o.key);
       for (const f of files) fs.rmSync(f, { force: true });
       fs.rmSync(out, { force: true });

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest } from '../errors.js';
+import type { ColumnStats } from './stats.js';
 
 export const DATASET_NAMESPACE = 'a8f3c1d2-4e5b-5a6c-9d8e-7f0a1b2c3d4e';
 
@@ -19,6 +20,8 @@ export interface ObjectRef {
   row_count: number | null;
   /** The object's own schema, when it differs from the dataset's (an evolved dataset). */
   schema_fingerprint?: string;
+  /** Per-column min/max/null count (stats.ts); absent when not known (e.g. registered objects). */
+  stats?: ColumnStats[];
 }
 
 export interface Manifest {

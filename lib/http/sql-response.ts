@@ -3,9 +3,11 @@ import type { HttpResponse } from './types.js';
 import { MEDIA_TYPES } from '../query/request.js';
 import type { QueryResult } from '../query/result.js';
 
-/** Server-Timing: time to build the result, and to upload it when it spilled. */
-function serverTiming(execMs: number, uploadMs: number): string {
-  return `exec;dur=${execMs}` + (uploadMs ? `, upload;dur=${uploadMs}` : '');
+/** Server-Timing: fetching the objects (with how many of how many, and bytes), building the result, uploading it when it spilled. */
+function serverTiming(r: QueryResult): string {
+  const s = r.scan;
+  const fetch = s ? `fetch;dur=${s.materializeMs};desc="${s.objectsScanned}/${s.objectsTotal} objects, ${s.bytesFetched} bytes fetched", ` : '';
+  return `${fetch}exec;dur=${r.execMs}` + (r.uploadMs ? `, upload;dur=${r.uploadMs}` : '');
 }
 
 export function sqlResponse(r: QueryResult): HttpResponse {
@@ -18,7 +20,10 @@ export function sqlResponse(r: QueryResult): HttpResponse {
       'x-lakehouse-query-id': r.queryId,
       'x-lakehouse-elapsed-ms': String(r.elapsedMs),
       ...(r.resultUrl ? { 'x-lakehouse-result-url': r.resultUrl } : {}),
-      'server-timing': serverTiming(r.execMs, r.uploadMs),
+      ...(r.scan
+        ? { 'x-lakehouse-objects-scanned': String(r.scan.objectsScanned), 'x-lakehouse-objects-total': String(r.scan.objectsTotal) }
+        : {}),
+      'server-timing': serverTiming(r),
     },
   };
 }

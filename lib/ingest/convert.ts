@@ -1,6 +1,8 @@
 /** CSV → Parquet with DuckDB, reading with exactly the dialect and types ingest decided. */
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
+import { parquetFileStats, type ColumnStats } from '../catalog/stats.js';
+import type { SchemaColumn } from '../catalog/manifest.js';
 import type { Dialect } from './scan.js';
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -87,4 +89,14 @@ export async function startConversion(spec: ConvertSpec): Promise<Conversion> {
 /** Converts and returns the number of rows written. */
 export async function csvToParquet(spec: ConvertSpec): Promise<number> {
   return (await startConversion(spec)).done;
+}
+
+/** Column statistics of a Parquet file this container wrote (its footer; see lib/catalog/stats.ts). */
+export async function fileStats(file: string, columns: SchemaColumn[]): Promise<ColumnStats[]> {
+  const con = await (await db()).connect();
+  try {
+    return await parquetFileStats(con, file, columns);
+  } finally {
+    con.closeSync();
+  }
 }

@@ -19,7 +19,7 @@ import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, openText, planTable, retranscode, scanTable, type Analysis } from './analyze.js';
 import { gunzip, ingestError, isGzip, prepareInput, writeRejects } from './prepare.js';
-import { csvToParquet, warmUp } from './convert.js';
+import { csvToParquet, fileStats, warmUp } from './convert.js';
 import { EarlyConversion } from './early.js';
 import type { UploadRecord } from './status.js';
 
@@ -66,14 +66,17 @@ export class IngestJob {
     const { a, fp, current, early } = await this.timed('detect', () => this.analyze(text, name));
     const parquet = path.join(this.workDir, 'data.parquet');
     const conversion = await this.timed('convert', () => this.convert(a, early, parquet));
-    const stored = await this.timed('upload', () => this.store(name, fp, a, current, parquet));
+    const [stored, stats] = await Promise.all([
+      this.timed('upload', () => this.store(name, fp, a, current, parquet)),
+      fileStats(parquet, a.columns),
+    ]);
     const committed = await this.timed('commit', () =>
       commitObjects(
         {
           name,
           schema: a.columns,
           schema_fingerprint: fp,
-          objects: [{ key: stored.key, size: stored.size, row_count: conversion.rows }],
+          objects: [{ key: stored.key, size: stored.size, row_count: conversion.rows, stats }],
           row_count: conversion.rows,
           mode: this.rec.mode,
           schemaChange: this.rec.schema_change,

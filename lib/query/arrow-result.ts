@@ -19,7 +19,7 @@ export interface ArrowRun extends ResultRun {
   selectSql: string;
 }
 
-export async function arrowResult({ con, selectSql, req, columns, queryId, started, dir, deadline }: ArrowRun): Promise<QueryResult> {
+export async function arrowResult({ con, selectSql, req, columns, queryId, started, dir, deadline, scan }: ArrowRun): Promise<QueryResult> {
   const cfg = config();
   const file = path.join(dir, `${queryId}.parquet`);
   const ipcFile = path.join(dir, `${queryId}.arrow`);
@@ -92,7 +92,7 @@ export async function arrowResult({ con, selectSql, req, columns, queryId, start
     } else {
       body = fs.readFileSync(ipcFile);
     }
-    return { format: 'arrow', body, rowCount: total, truncated, queryId, elapsedMs: Date.now() - started, resultUrl, execMs, uploadMs };
+    return { format: 'arrow', body, rowCount: total, truncated, queryId, elapsedMs: Date.now() - started, resultUrl, execMs, uploadMs, ...(scan ? { scan } : {}) };
   } finally {
     if (sink && !sink.closed) {
       const s = sink;

@@ -7,6 +7,7 @@
  * and made real: their objects are fetched into the local cache and the view is replaced by a
  * read_parquet over exactly that version's files, atomically, so a query never mixes versions.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -19,6 +20,28 @@ import { readLatestSnapshot, writeSnapshot } from '../catalog/snapshot.js';
 import { headObject } from '../storage/objects.js';
 import { isDropped, normalizeType, type StoredManifest } from '../catalog/manifest.js';
 import { ObjectCache } from './cache.js';
+import { selectObjects, type TableFilter } from './prune.js';
+
+export interface MaterializeOptions {
+  /** The statement's prunable filter (prune.ts) and the connection that runs it. */
+  filter?: TableFilter;
+  con?: DuckDBConnection;
+}
+
+export interface Materialized {
+  pins: string[];
+  ddl: boolean;
+  /** Temporary (pruned) views created on the request's connection: drop them with dropTemps. */
+  temps: string[];
+  /** Identifies the pruned views' file sets (part of statement cache keys). */
+  pruneKey: string;
+  scan: { objectsScanned: number; objectsTotal: number; bytesFetched: number };
+}
+
+/** Drops a request's pruned views, so the pooled connection sees the datasets' own views again. */
+export async function dropTemps(con: DuckDBConnection, temps: string[]): Promise<void> {
+  for (const t of temps) await con.run(`DROP VIEW IF EXISTS temp.main.${sqlIdent(t)}`);
+}
 
 /** `name@N`: version N of a dataset (time travel). */
 const VERSIONED = /^(.+)@([1-9]\d{0,11})$/;
@@ -271,20 +294,37 @@ export class Engine {
    * Fetches the objects of the named datasets (current versions) into the cache, pins them, and
    * points each view at exactly those files. Returns the pinned keys for release().
    */
-  async materialize(names: string[]): Promise<{ pins: string[]; ddl: boolean }> {
+  async materialize(names: string[], opts: MaterializeOptions = {}): Promise<Materialized> {
     const pinned: string[] = [];
+    const temps: string[] = [];
     let ddl = false;
+    const scan = { objectsScanned: 0, objectsTotal: 0, bytesFetched: 0 };
     const states = names.map((n) => this.datasets.get(n)).filter((s): s is DatasetState => !!s);
-    const bytes = states.reduce((n, s) => n + s.manifest.objects.reduce((k, o) => k + o.size, 0), 0);
+    // the objects each dataset's query needs: all, or those its filter lets through (prune.ts)
+    const chosen = new Map(states.map((st) => [st.view, opts.con && opts.filter?.table === st.view ? selectObjects(st.manifest, opts.filter) : st.manifest.objects]));
+    const bytes = states.reduce((n, s) => n + chosen.get(s.view)!.reduce((k, o) => k + o.size, 0), 0);
+    let pruneKey = '';
     try {
       for (const st of states) {
         await this.exclusive(st.view, async () => {
           const cur = this.datasets.get(st.view);
           if (!cur) return; // dropped meanwhile: the query fails as for any unknown table
           const m = cur.manifest;
-          const keys = m.objects.map((o) => o.key);
+          const objects = cur === st ? chosen.get(st.view)! : m.objects;
+          const keys = objects.map((o) => o.key);
+          scan.objectsTotal += m.objects.length;
+          scan.objectsScanned += objects.length;
+          scan.bytesFetched += objects.filter((o) => !this.cache.has(o.key)).reduce((n, o) => n + o.size, 0);
           const files = await this.cache.acquire(keys, bytes);
           pinned.push(...keys);
+          if (objects.length < m.objects.length) {
+            // pruned: a view of this request's connection only, shadowing the dataset's
+            const sql = files.length === 0 ? this.placeholderSql(m, cur.view) : viewSql(m, files, cur.view);
+            await opts.con!.run(sql.replace(/^CREATE OR REPLACE VIEW /, 'CREATE OR REPLACE TEMP VIEW '));
+            temps.push(cur.view);
+            pruneKey += `${cur.view}:${crypto.createHash('sha1').update(keys.join('\n')).digest('hex')};`;
+            return;
+          }
           if (cur.realVersion === m.version) return;
           ddl = true;
           if (files.length === 0) {
@@ -297,9 +337,10 @@ export class Engine {
       }
     } catch (e) {
       this.cache.release(pinned);
+      if (opts.con) await dropTemps(opts.con, temps);
       throw e;
     }
-    return { pins: pinned, ddl };
+    return { pins: pinned, ddl, temps, pruneKey, scan };
   }
 
   release(keys: string[]): void {

@@ -22,6 +22,15 @@ export interface QueryResult {
   /** Time to build the result, and to upload it when it spilled. */
   execMs: number;
   uploadMs: number;
+  /** Objects of the referenced datasets the query read, of all they hold (pruning), and bytes downloaded for it. */
+  scan?: ScanFacts;
+}
+
+export interface ScanFacts {
+  objectsScanned: number;
+  objectsTotal: number;
+  bytesFetched: number;
+  materializeMs: number;
 }
 
 /** What every result builder gets of the request. */
@@ -33,4 +42,6 @@ export interface ResultRun {
   /** The request's private scratch directory. */
   dir: string;
   deadline: Deadline;
+  /** What the query read of its datasets (pruning), when it read any. */
+  scan?: ScanFacts;
 }

@@ -12,7 +12,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { config } from '../config.js';
 import { log } from '../log.js';
-import { getEngine, type Engine } from './engine.js';
+import { dropTemps, getEngine, type Engine } from './engine.js';
 import { resolveTables, type SqlShape } from './sandbox.js';
 import { inspectCached } from './inspect-cache.js';
 import { cleaner, mapDuckError, queryTimeout } from './duck-errors.js';
@@ -21,7 +21,7 @@ import { requestDir } from './spill.js';
 import { shape as shapeOf, textStatement } from './statements.js';
 import { textResult } from './text-result.js';
 import { arrowResult } from './arrow-result.js';
-import type { QueryResult } from './result.js';
+import type { QueryResult, ScanFacts } from './result.js';
 import type { SqlRequest } from './request.js';
 
 export { parseSqlRequest, formatFromAccept, type Format, type SqlRequest } from './request.js';
@@ -83,16 +83,25 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
   });
   const scratch = requestDir(engine.scratchDir, queryId);
   let pins: string[] = [];
+  let temps: string[] = [];
+  let pruneKey = '';
+  let scan: ScanFacts | undefined;
   try {
     const shape = await inspectCached(con, req.sql, clean);
     deadline.check();
     const candidates = candidateNames(shape);
     const userSql = req.sql.replace(/[\s;]+$/, '');
-    const execute = () => executeStatement(engine, con, userSql, resolveTables(shape, (n) => engine.isDataset(n)), req, queryId, started, scratch.dir, deadline);
+    const execute = () =>
+      executeStatement({ engine, con, userSql, datasets: resolveTables(shape, (n) => engine.isDataset(n)), req, queryId, started, dir: scratch.dir, deadline, pruneKey, scan });
     const materialize = async () => {
       if (shape.schemaOnly) return;
       const needed = resolveTables(shape, (n) => engine.isDataset(n));
-      pins = (await engine.materialize(needed)).pins;
+      const t0 = Date.now();
+      const m = await engine.materialize(needed, { filter: shape.filter, con });
+      pins = m.pins;
+      temps = m.temps;
+      pruneKey = m.pruneKey;
+      scan = { ...m.scan, materializeMs: Date.now() - t0 };
       deadline.check();
     };
     let result: QueryResult | undefined;
@@ -113,6 +122,8 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
       } else {
         engine.release(pins);
         pins = [];
+        await dropTemps(con, temps);
+        temps = [];
       }
     } else {
       await engine.refresh(candidates);
@@ -131,30 +142,39 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
     unregister();
     engine.release(pins);
     scratch.remove();
-    // an interrupted connection is not reused: its interrupt must not reach the next request
-    if (deadline.expired) engine.discard(con);
-    else engine.giveBack(con);
+    // an interrupted connection is not reused: its interrupt must not reach the next request; nor
+    // is one whose pruned views could not be dropped (closing it drops them)
+    let reusable = !deadline.expired;
+    if (reusable && temps.length) reusable = await dropTemps(con, temps).then(() => true, () => false);
+    if (reusable) engine.giveBack(con);
+    else engine.discard(con);
   }
 }
 
-async function executeStatement(
-  engine: Engine,
-  con: DuckDBConnection,
-  userSql: string,
-  datasets: string[],
-  req: SqlRequest,
-  queryId: string,
-  started: number,
-  dir: string,
-  deadline: Deadline,
-): Promise<QueryResult> {
+interface Execution {
+  engine: Engine;
+  con: DuckDBConnection;
+  userSql: string;
+  datasets: string[];
+  req: SqlRequest;
+  queryId: string;
+  started: number;
+  dir: string;
+  deadline: Deadline;
+  pruneKey: string;
+  scan: ScanFacts | undefined;
+}
+
+async function executeStatement(x: Execution): Promise<QueryResult> {
+  const { con, req, deadline } = x;
   deadline.check();
+  const run = { req, queryId: x.queryId, started: x.started, dir: x.dir, deadline, scan: x.scan };
   if (req.format === 'arrow') {
-    const s = await shapeOf(con, userSql, req.params);
+    const s = await shapeOf(con, x.userSql, req.params);
     const selectSql = `SELECT * ${s.from} LIMIT ${req.limit + 1}`;
-    return arrowResult({ con, selectSql, req, columns: s.columns, queryId, started, dir, deadline });
+    return arrowResult({ ...run, con, selectSql, columns: s.columns });
   }
-  const compiled = await textStatement(engine, con, userSql, datasets, req);
+  const compiled = await textStatement(x.engine, con, x.userSql, x.datasets, req, x.pruneKey);
   deadline.check();
-  return textResult({ stmt: compiled.stmt, req, columns: compiled.columns, queryId, started, dir, deadline });
+  return textResult({ ...run, stmt: compiled.stmt, columns: compiled.columns });
 }

@@ -12,6 +12,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakehouseError, badRequest, forbidden } from '../errors.js';
 import { redact } from '../redact.js';
+import { tableFilter, type TableFilter } from './prune.js';
 
 export const ALLOWED_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest', 'json_each', 'json_tree']);
 
@@ -29,6 +30,8 @@ export interface SqlShape {
   ctes: Set<string>;
   /** DESCRIBE / SHOW: schema only, no data needed. */
   schemaOnly: boolean;
+  /** The WHERE conjuncts on one dataset that can prune its objects (prune.ts), when the shape allows. */
+  filter?: TableFilter;
 }
 
 export const forbiddenStatement = (message: string) => forbidden('forbidden_statement', message);
@@ -99,6 +102,8 @@ export async function inspectSql(con: DuckDBConnection, sql: string, clean: (s: 
     for (const v of Object.values(o)) if (v && typeof v === 'object') stack.push(v);
   }
   shape.schemaOnly = sawShow && !sawData;
+  const filter = tableFilter(ast.statements);
+  if (filter) shape.filter = filter;
   return shape;
 }
 

@@ -92,10 +92,10 @@ interface Compiled {
 }
 
 /** The prepared, bound row-encoding statement for a text format (cached per connection). */
-export async function textStatement(engine: Engine, con: DuckDBConnection, userSql: string, datasets: string[], req: SqlRequest): Promise<Compiled> {
+export async function textStatement(engine: Engine, con: DuckDBConnection, userSql: string, datasets: string[], req: SqlRequest, pruneKey = ''): Promise<Compiled> {
   const format = req.format as 'json' | 'csv' | 'ndjson';
   const cache = engine.cacheFor<Compiled>(con);
-  const key = `${format}|${req.limit}|${engine.viewEpochs(datasets)}|${paramSignature(req.params)}|${userSql}`;
+  const key = `${format}|${req.limit}|${engine.viewEpochs(datasets)}|${pruneKey}|${paramSignature(req.params)}|${userSql}`;
   let compiled = cache.get(key);
   if (compiled) {
     cache.delete(key);

@@ -14,7 +14,7 @@ export interface TextRun extends ResultRun {
   stmt: DuckDBPreparedStatement;
 }
 
-export async function textResult({ stmt, req, columns, queryId, started, dir, deadline }: TextRun): Promise<QueryResult> {
+export async function textResult({ stmt, req, columns, queryId, started, dir, deadline, scan }: TextRun): Promise<QueryResult> {
   const cap = Math.max(1024, config().sqlMaxInlineBytes - 64 * 1024);
   const t0 = Date.now();
   const inline: string[] = [];
@@ -94,13 +94,14 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
       body =
         `{"columns":${colsJson},"rows":[${inline.join(',')}],"row_count":${total},"truncated":${truncated},` +
         `"query_id":${JSON.stringify(queryId)},"elapsed_ms":${elapsedMs}` +
+        (scan ? `,"objects_scanned":${scan.objectsScanned},"objects_total":${scan.objectsTotal},"bytes_fetched":${scan.bytesFetched}` : '') +
         (resultUrl ? `,"result_url":${JSON.stringify(resultUrl)},"rows_inline":${inline.length}` : '') +
         '}';
     } else {
       const lines = inline.map((r) => r + '\n').join('');
       body = req.format === 'csv' ? csvHeader(columns.map((c) => c.name)) + '\n' + lines : lines;
     }
-    return { format: req.format, body, rowCount: total, truncated, queryId, elapsedMs, resultUrl, execMs, uploadMs };
+    return { format: req.format, body, rowCount: total, truncated, queryId, elapsedMs, resultUrl, execMs, uploadMs, ...(scan ? { scan } : {}) };
   } finally {
     (spill as Spill | undefined)?.dispose();
   }
