@@ -345,6 +345,14 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
   fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
+
+  // the dataset lifecycle (compaction, pruning, commit cost): its own process and S3 server
+  say('dataset lifecycle (scripts/bench-lifecycle.ts)…');
+  const lc = await exec(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', path.join(root, 'scripts/bench-lifecycle.ts')], {
+    env: process.env,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  process.stdout.write(`\n${lc.stdout}written to bench/lifecycle-results.json\n`);
 }
 
 function printTable(r: Json): void {

@@ -2,15 +2,18 @@
  * Issue 15: dataset lifecycle through the real handlers — drop, schema evolution, time travel.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
 import { freshBucket } from './helpers/s3.js';
-import { upload } from './helpers/ingest.js';
+import { duckdb, upload } from './helpers/ingest.js';
 import { callHttp, type HttpReply } from './helpers/lambda.js';
 import { handler as sqlFn } from '../functions/sql.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { handler as registerFn } from '../functions/register.js';
 import { handler as compactFn } from '../functions/compact.js';
 import { resetEngine } from '../lib/query/engine.js';
-import { listAll, headObject } from '../lib/storage/objects.js';
+import { listAll, headObject, putObject } from '../lib/storage/objects.js';
+import { readHeadVersion, versionKey } from '../lib/catalog/store.js';
 import { commitObjects } from '../lib/catalog/register.js';
 import { dropDataset } from '../lib/catalog/register.js';
 import { fingerprint } from '../lib/catalog/manifest.js';
@@ -407,4 +410,58 @@ describe('pruning', () => {
     const r = await sql({ sql: "SELECT k FROM wid WHERE v >= '10' ORDER BY k" });
     expect(r.json.rows).toEqual([[1], [2], [3]]);
   }, 120_000);
+});
+
+describe('manifests grow with the change', () => {
+  it('past 64 objects entries live in segments: an append writes only its own entries; loads, GC and time travel see every object', async () => {
+    const schema = [{ name: 'id', type: 'BIGINT', nullable: true }];
+    const fp = fingerprint(schema);
+    const con = await duckdb();
+    const file = path.join(process.env.LAKEHOUSE_TMP_DIR!, 'seg.parquet');
+    await con.run(`COPY (SELECT range::BIGINT AS id FROM range(3)) TO '${file}' (FORMAT parquet)`);
+    con.closeSync();
+    const body = fs.readFileSync(file);
+    const put = async (i: number) => {
+      const key = `datasets/segs/${fp.slice(0, 16)}/p${i}.parquet`;
+      await putObject(key, body);
+      return { key, size: body.length, row_count: 3 };
+    };
+    const first = await Promise.all(Array.from({ length: 100 }, (_, i) => put(i)));
+    const c = (objects: Array<{ key: string; size: number; row_count: number }>, mode: 'replace' | 'append') =>
+      commitObjects({ name: 'segs', schema, schema_fingerprint: fp, objects, row_count: null, mode });
+    await c(first, 'replace');
+    const segKeys = async () => (await listAll('_catalog/datasets/segs/segments/')).objects.map((o) => o.Key!);
+    expect(await segKeys()).toHaveLength(1);
+    const v1 = (await readHeadVersion('segs'))!;
+    expect(v1.segments).toEqual([{ key: (await segKeys())[0], objects: 100 }]);
+
+    // an append: one more segment holding one entry; the version lists both
+    await c([await put(100)], 'append');
+    const v2 = (await readHeadVersion('segs'))!;
+    expect(v2.segments!.map((g) => g.objects)).toEqual([100, 1]);
+    expect(v2.segments![0]).toEqual(v1.segments![0]);
+    expect(v2.objects.map((o) => o.key)).toEqual([...first.map((o) => o.key), `datasets/segs/${fp.slice(0, 16)}/p100.parquet`]);
+    // the version file grows by a segment reference, not by the dataset's entries
+    const size = async (v: number) => (await headObject(versionKey('segs', v)))!.size;
+    expect(Math.abs((await size(2)) - (await size(1)))).toBeLessThan(512);
+
+    // many appends: the list of segments is folded back into one before it grows past 32
+    for (let i = 101; i < 140; i++) await c([await put(i)], 'append');
+    const v41 = (await readHeadVersion('segs'))!;
+    expect(v41.version).toBe(41);
+    expect(v41.segments!.length).toBeLessThanOrEqual(32);
+    expect(v41.objects).toHaveLength(140);
+    expect((await manifest('segs')).json.objects).toHaveLength(140);
+    expect((await sql({ sql: 'SELECT count(*) FROM segs' })).json.rows).toEqual([[420]]);
+    expect((await sql({ sql: 'SELECT count(*) FROM "segs@2"' })).json.rows).toEqual([[303]]);
+    // a cold engine (snapshot with objects inline) and GC see every object
+    await resetEngine();
+    expect((await sql({ sql: 'SELECT count(*) FROM segs' })).json.rows).toEqual([[420]]);
+    const { handler: gc } = await import('../functions/gc.js');
+    const report = (await gc({ dryRun: true, graceMs: 0 })) as { orphans: Array<{ key: string }>; skipped_datasets: unknown[] };
+    expect(report.orphans.filter((o) => o.key.startsWith('datasets/segs/'))).toEqual([]);
+    // a replace writes its entries afresh
+    await c(first.slice(0, 70), 'replace');
+    expect((await readHeadVersion('segs'))!.segments!.map((g) => g.objects)).toEqual([70]);
+  }, 240_000);
 });

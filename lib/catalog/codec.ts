@@ -56,6 +56,10 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     new Field('schema_fingerprint', new Utf8(), true),
     new Field('stats', new List(new Field('item', statItem, false)), true),
   ]);
+  const segmentItem = new Struct([
+    new Field('key', new Utf8(), false),
+    new Field('objects', new Int64(), false),
+  ]);
   const changeItem = new Struct([
     new Field('change', new Utf8(), false),
     new Field('name', new Utf8(), false),
@@ -74,7 +78,7 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     schema_fingerprint: col(new Utf8(), (m) => m.schema_fingerprint),
     schema: col(new List(new Field('item', schemaItem, false)), (m) => m.schema.map((c) => ({ ...c }))),
     objects: col(new List(new Field('item', objectItem, false)), (m) =>
-      m.objects.map((o) => ({
+      (m.segments?.length ? [] : m.objects).map((o) => ({
         key: o.key,
         size: BigInt(o.size),
         row_count: big(o.row_count),
@@ -88,6 +92,9 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     updated_at: ts((m) => m.updated_at),
     commit_id: col(new Utf8(), (m) => m.commit_id),
     mode: col(new Utf8(), (m) => m.mode),
+    segments: col(new List(new Field('item', segmentItem, false)), (m) =>
+      m.segments?.length ? m.segments.map((g) => ({ key: g.key, objects: BigInt(g.objects) })) : null,
+    ),
     schema_changes: col(new List(new Field('item', changeItem, false)), (m) =>
       (m.schema_changes ?? []).map((c) => ({ change: c.change, name: c.name, from: c.from ?? null, to: c.to ?? null })),
     ),
@@ -207,6 +214,10 @@ function manifestFromRow(row: Record<string, unknown>, names: Set<string>, key?:
       commit_id: typeof row.commit_id === 'string' ? row.commit_id : '',
       mode: row.mode === 'append' || row.mode === 'replace' || row.mode === 'create' || row.mode === 'drop' || row.mode === 'compact' ? row.mode : 'replace',
     };
+    const segments = names.has('segments') && row.segments ? rows(row.segments, 'segments', key) : [];
+    if (segments.length) {
+      m.segments = segments.map((g) => ({ key: str(g.key, 'segments.key', key), objects: num(g.objects, 'segments.objects', key) }));
+    }
     const changes = names.has('schema_changes') && row.schema_changes ? rows(row.schema_changes, 'schema_changes', key) : [];
     if (changes.length) {
       m.schema_changes = changes.map((c) => {

@@ -15,7 +15,8 @@ import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
 import { parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
 import { storeNow } from '../storage/clock.js';
 import { decodeManifest } from './codec.js';
-import { isDropped } from './manifest.js';
+import { isDropped, type ObjectRef } from './manifest.js';
+import { resolveSegments } from './segments.js';
 import { listDatasetNames, listVersions, loadCatalog, mapLimit } from './store.js';
 import { pruneSnapshots, writeSnapshot } from './snapshot.js';
 import { log } from '../log.js';
@@ -52,6 +53,8 @@ interface Scan {
   /** Every version key read, per dataset. */
   seen: Map<string, Set<string>>;
   versions: Map<string, VersionRefs[]>;
+  /** Catalog segments read so far (versions share them). */
+  segments: Map<string, ObjectRef[]>;
   referenced: Set<string>;
   unsafe: Set<string>;
   skipped: GcReport['skipped_datasets'];
@@ -70,7 +73,7 @@ async function scanVersions(names: string[], scan: Scan, now: number, graceMs: n
       seen.add(key);
       if (!bytes) return;
       try {
-        const m = await decodeManifest(bytes, key);
+        const m = await resolveSegments(await decodeManifest(bytes, key), scan.segments);
         // a drop's time on the store's clock (the one ages are measured on), not the writer's
         const droppedAt = isDropped(m) ? (writtenAt ?? Date.parse(m.updated_at)) : undefined;
         refs.push({ version: m.version, keys: m.objects.map((o) => o.key), ...(droppedAt !== undefined ? { droppedAt } : {}) });
@@ -98,7 +101,7 @@ function referencedKeys(all: Map<string, VersionRefs[]>, now: number, graceMs: n
 }
 
 export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
-  const scan: Scan = { seen: new Map(), versions: new Map(), referenced: new Set(), unsafe: new Set(), skipped: [] };
+  const scan: Scan = { seen: new Map(), versions: new Map(), segments: new Map(), referenced: new Set(), unsafe: new Set(), skipped: [] };
   const now = opts.now ?? storeNow();
   const names = await listDatasetNames();
   await scanVersions(names, scan, now, opts.graceMs);

@@ -47,9 +47,17 @@ export interface SchemaChangeEntry {
   to?: string;
 }
 
+/** A file of object entries that a version lists instead of holding them inline (segments.ts). */
+export interface SegmentRef {
+  key: string;
+  objects: number;
+}
+
 /** What a version file stores beyond the API manifest. */
 export interface StoredManifest extends Manifest {
   commit_id: string;
+  /** Where the objects' entries are stored when not inline (read back into `objects` on load). */
+  segments?: SegmentRef[];
   /** `drop`: a tombstone — the dataset is gone as of this version (no schema, no objects); `compact`: the same rows in fewer objects. */
   mode: 'create' | 'replace' | 'append' | 'drop' | 'compact';
 }

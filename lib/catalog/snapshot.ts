@@ -51,7 +51,9 @@ export async function readLatestSnapshot(): Promise<Snapshot | undefined> {
 
 export async function writeSnapshot(manifests: StoredManifest[]): Promise<string> {
   const key = snapshotKey();
-  await putObject(key, await encodeManifests(manifests), { contentType: 'application/vnd.apache.parquet' });
+  // objects inline (no segment references): a cold engine reads the snapshot with one GET
+  const inline = manifests.map(({ segments: _s, ...m }) => m);
+  await putObject(key, await encodeManifests(inline), { contentType: 'application/vnd.apache.parquet' });
   return key;
 }
 

@@ -25,6 +25,7 @@ import { conditionalWritesSupported } from '../storage/conditional.js';
 import { keys, parseNameMarker, parseVersionKey, PREFIX, VERSION_MAX } from '../storage/keys.js';
 import { withLock } from '../storage/lock.js';
 import { encodeManifest, decodeManifest, CorruptManifestError } from './codec.js';
+import { layOut, resolveSegments } from './segments.js';
 import { isDropped, type StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
@@ -65,7 +66,7 @@ async function readVersionFile(name: string, key: string): Promise<StoredManifes
   try {
     const m = await decodeManifest(bytes, key);
     if (m.name !== name) throw new CorruptManifestError(`manifest names dataset "${m.name}"`, key);
-    return m;
+    return await resolveSegments(m);
   } catch (e) {
     if (e instanceof CorruptManifestError) {
       log.error('corrupt manifest', { dataset: name, key, detail: e.message });
@@ -215,7 +216,7 @@ export async function commit(name: string, decide: Decide, hooks: { beforeWrite?
       const head = await readHeadVersion(name);
       const d = await decideOn(head, decide);
       if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: attempt };
-      const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
+      const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1, segments: await layOut(head, d.next) };
       const body = await encodeManifest(next);
       await hooks.beforeWrite?.();
       if (!head) await ensureNameMarker(name, true);
@@ -237,7 +238,7 @@ export async function commit(name: string, decide: Decide, hooks: { beforeWrite?
     const head = await readHeadVersion(name);
     const d = await decideOn(head, decide);
     if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: 1 };
-    const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1 };
+    const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1, segments: await layOut(head, d.next) };
     const key = versionKey(name, next.version);
     const body = await encodeManifest(next);
     // Defence in depth: never overwrite a version, even if the lock was violated.

@@ -79,20 +79,31 @@ export class ObjectCache {
         `The query needs ${expectedBytes} bytes of data; the local cache holds at most ${max} (LAKEHOUSE_CACHE_MAX_BYTES).`,
       );
     }
-    const pinned: Entry[] = [];
-    try {
-      for (const key of keyList) {
-        const e = await this.get(key);
-        e.pins++;
-        e.lastUsed = Date.now();
-        pinned.push(e);
+    // fetched 16 at a time (a dataset of many small objects is latency-bound); each entry is
+    // pinned the moment it is there, and every pin taken is released if any fetch fails
+    const pinned: Array<Entry | undefined> = new Array(keyList.length);
+    const failures: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < keyList.length && !failures.length) {
+        const i = next++;
+        try {
+          const e = await this.get(keyList[i]!);
+          e.pins++;
+          e.lastUsed = Date.now();
+          pinned[i] = e;
+        } catch (err) {
+          failures.push(err);
+        }
       }
-    } catch (e) {
-      for (const p of pinned) p.pins--;
-      throw e;
+    };
+    await Promise.all(Array.from({ length: Math.min(16, keyList.length) }, worker));
+    if (failures.length) {
+      for (const p of pinned) if (p) p.pins--;
+      throw failures[0];
     }
     this.evict();
-    return pinned.map((e) => e.file);
+    return pinned.map((e) => e!.file);
   }
 
   /** Keys pinned by a query right now (tests: nothing stays pinned after a request). */

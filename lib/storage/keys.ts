@@ -53,6 +53,8 @@ export const keys = {
   compactedObject: (name: string, fingerprint: string, compactionId: string, part: number) =>
     `${PREFIX.datasets}${name}/${fingerprint.slice(0, 16)}/c-${compactionId}-${part}.parquet`,
   datasetPrefix: (name: string) => `${PREFIX.datasets}${name}/`,
+  /** A catalog segment: object entries a version lists instead of holding them inline. */
+  catalogSegment: (name: string, id: string) => `${PREFIX.catalogDatasets}${name}/segments/${id}.parquet`,
   result: (queryId: string, ext: string) => `${PREFIX.results}${queryId}.${ext}`,
   rejects: (uploadId: string) => `${PREFIX.rejects}${uploadId}.csv`,
   /** One marker per dataset, written before its first version. */
