@@ -34,7 +34,9 @@ export function paramSignature(params: SqlRequest['params']): string {
 async function resultColumns(con: DuckDBConnection, prepared: DuckDBPreparedStatement, userSql: string, params: SqlRequest['params']): Promise<Column[]> {
   const n = prepared.columnCount;
   const columns: Column[] = [];
-  for (let i = 0; i < n; i++) {
+  // a prepared statement's column type accessors copy every column's type on each call (quadratic
+  // in the width): past WIDE_COLUMNS the types come from an empty run's result instead
+  for (let i = 0; i < (n > WIDE_COLUMNS ? 0 : n); i++) {
     if (prepared.columnTypeId(i) === DuckDBTypeId.INVALID) break;
     columns.push({ name: prepared.columnName(i), type: prepared.columnType(i) });
   }
@@ -43,9 +45,9 @@ async function resultColumns(con: DuckDBConnection, prepared: DuckDBPreparedStat
   try {
     bindAll(probe, params);
     const r = await probe.run();
-    const names = r.columnNames();
     const types = r.columnTypes();
-    return names.map((name, i) => ({ name, type: types[i]! }));
+    // names as the statement gives them (a subquery's star would rename duplicates)
+    return types.map((type, i) => ({ name: i < n ? prepared.columnName(i) : r.columnName(i), type }));
   } finally {
     probe.destroySync();
   }
