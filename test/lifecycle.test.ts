@@ -375,6 +375,8 @@ describe('pruning', () => {
       ['SELECT count(*) FROM events WHERE id + 1 = 43', 10],
       ['SELECT count(*) FROM events WHERE id = 42 OR id = 3', 10],
       ['SELECT count(*) FROM (SELECT * FROM events) WHERE id = 42', 10],
+      // the dataset read again in a subquery: that read must see every object
+      ['SELECT count(*) FROM events WHERE id = 42 AND EXISTS (SELECT 1 FROM events WHERE id = 95)', 10],
     ];
     const plain = async (q: string) => {
       // the same question without a prunable shape: the truth to compare with

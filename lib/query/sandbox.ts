@@ -102,8 +102,9 @@ export async function inspectSql(con: DuckDBConnection, sql: string, clean: (s: 
     for (const v of Object.values(o)) if (v && typeof v === 'object') stack.push(v);
   }
   shape.schemaOnly = sawShow && !sawData;
+  // only when the dataset is named once: a subquery reading it too must see every object
   const filter = tableFilter(ast.statements);
-  if (filter) shape.filter = filter;
+  if (filter && shape.tables.filter((t) => t.name.toLowerCase() === filter.table).length === 1) shape.filter = filter;
   return shape;
 }
 
