@@ -1,5 +1,5 @@
 /**
- * Manifests that grow with the change, not the dataset (docs/adr/0010-manifest-segments.md).
+ * Manifests that grow with the change, not the dataset (docs/adr/0011-manifest-segments.md).
  *
  * A small dataset's version holds its object entries inline. Past INLINE_MAX objects they live in
  * immutable *segment* files (`_catalog/datasets/<name>/segments/<id>.parquet`, written once under
