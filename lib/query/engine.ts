@@ -61,6 +61,8 @@ export class Engine {
   readonly scratchDir: string;
   readonly startedAt = Date.now();
   coldStartMs = 0;
+  /** Removes the scratch directory (at exit, or when the engine is dropped). */
+  removeScratch: () => void = () => undefined;
   private datasets = new Map<string, DatasetState>();
   /** Bumped whenever a dataset's view is redefined (part of cache keys for its statements). */
   private epochs = new Map<string, number>();
@@ -82,9 +84,11 @@ export class Engine {
     const cfg = config();
     const cache = new ObjectCache(cfg.cacheDir, () => config().cacheMaxBytes);
     const scratchDir = fs.mkdtempSync(path.join(path.dirname(cache.dir), 's-'));
-    process.once('exit', () => fs.rmSync(scratchDir, { recursive: true, force: true }));
+    const removeScratch = () => fs.rmSync(scratchDir, { recursive: true, force: true });
+    process.once('exit', removeScratch);
     const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadForEngine()]);
     const engine = new Engine(instance, cache, scratchDir);
+    engine.removeScratch = removeScratch;
     engine.setup = await instance.connect();
     await engine.lockDown();
     for (const err of catalog.errors) log.error('query engine: dataset skipped', { dataset: err.name, code: err.code });
@@ -171,6 +175,12 @@ export class Engine {
 
   isDataset(name: string): boolean {
     return this.datasets.has(name);
+  }
+
+  /** Known, and its view already reads its current version's files. */
+  isMaterialized(name: string): boolean {
+    const st = this.datasets.get(name);
+    return st !== undefined && st.realVersion === st.manifest.version;
   }
 
   datasetNames(): string[] {
@@ -416,7 +426,10 @@ export async function resetEngine(): Promise<void> {
   engine = undefined;
   if (e) {
     try {
-      (await e).instance.closeSync();
+      const dropped = await e;
+      dropped.instance.closeSync();
+      process.removeListener('exit', dropped.removeScratch);
+      dropped.removeScratch();
     } catch {
       /* already closed */
     }

@@ -105,10 +105,12 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
       deadline.check();
     };
     let result: QueryResult | undefined;
-    if (candidates.every((n) => engine.isDataset(n))) {
-      // Warm path: every dataset is known. The freshness probe (one HEAD each) runs while the
-      // query executes on the current version; if a newer version turns out to exist, the result
-      // is discarded and the query runs again on it — so the answer is never staler than the probe.
+    if (candidates.every((n) => engine.isMaterialized(n))) {
+      // Warm path: every dataset is known and its data local. The freshness probe (one HEAD each)
+      // runs while the query executes on the current version; if a newer version turns out to
+      // exist, the result is discarded and the query runs again on it — so the answer is never
+      // staler than the probe. (A dataset whose data is not local yet is probed first: fetching a
+      // version that may be stale — say, from a cold engine's snapshot — costs more than the HEAD.)
       await materialize();
       const fresh = engine.refresh(candidates);
       fresh.catch(() => undefined);

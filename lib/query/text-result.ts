@@ -76,7 +76,12 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
       }
       if (truncated) break;
     }
-    if (!truncated && !ended) await streamFailed(stmt);
+    // an interrupted stream (the deadline) ends like a failed one: the deadline answers first, so
+    // the statement is not run again to find an error it does not have
+    if (!truncated && !ended) {
+      deadline.check();
+      await streamFailed(stmt);
+    }
     let resultUrl: string | undefined;
     const execMs = Date.now() - t0;
     let uploadMs = 0;
