@@ -28,6 +28,7 @@ import { encodeManifest, decodeManifest, CorruptManifestError } from './codec.js
 import type { StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
+import { afterCommit } from '../iceberg/publish.js';
 
 export const CATALOG_PREFIX = PREFIX.catalogDatasets;
 /**
@@ -181,12 +182,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Commits the next version of a dataset. `decide` sees the current head (or undefined) and
  * either returns the next manifest or a no-op; it may throw (e.g. a schema conflict), in which
  * case nothing is written. `decide` can run more than once (after a lost race), always on the
- * latest head.
+ * latest head. Once a version is durable it is published as Iceberg metadata (never failing the
+ * commit: docs/adr/0010-iceberg-tables.md).
  */
 export async function commit(
   name: string,
   decide: (head: StoredManifest | undefined) => Decision | Promise<Decision>,
   hooks: { beforeWrite?: () => Promise<void> } = {},
+): Promise<CommitResult> {
+  const r = await commitVersion(name, decide, hooks);
+  if (r.written) await afterCommit(r.manifest);
+  return r;
+}
+
+async function commitVersion(
+  name: string,
+  decide: (head: StoredManifest | undefined) => Decision | Promise<Decision>,
+  hooks: { beforeWrite?: () => Promise<void> },
 ): Promise<CommitResult> {
   if (await conditionalWritesSupported()) {
     for (let attempt = 1; attempt <= 50; attempt++) {

@@ -2,6 +2,7 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import type { Dialect } from './scan.js';
+import { duckdbFieldIds } from '../iceberg/schema.js';
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -66,10 +67,12 @@ export interface Conversion {
 export async function startConversion(spec: ConvertSpec): Promise<Conversion> {
   const con = await (await db()).connect();
   const select = spec.columns.map((c) => sqlIdent(c.name)).join(', ');
+  // Iceberg field ids (1-based column positions, lib/iceberg/schema.ts) in every new object
+  const ids = duckdbFieldIds(spec.columns, sqlIdent);
   // run() hands the statement to DuckDB synchronously (no await before the native call)
   const running = con.run(
     `COPY (SELECT ${select} FROM ${readCsvSql(spec)}) TO ${sqlString(spec.output)} ` +
-      `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${ids ? `, FIELD_IDS ${ids}` : ''})`,
   );
   const done = running.then(
     (r) => {

@@ -92,6 +92,19 @@ export async function getObjectBytes(key: string): Promise<Buffer | undefined> {
   }
 }
 
+/** Bytes [start, end) of an object (a ranged GET), or undefined if it does not exist. */
+export async function getObjectRange(key: string, start: number, end: number): Promise<Buffer | undefined> {
+  validateKey(key);
+  try {
+    const r = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key, Range: `bytes=${start}-${end - 1}` }));
+    const bytes = await r.Body!.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw storageError('GET', e);
+  }
+}
+
 export async function getJson<T>(key: string): Promise<T | undefined> {
   const b = await getObjectBytes(key);
   if (!b) return undefined;
