@@ -104,6 +104,15 @@ function mode(name: string): 'on' | 'off' | 'auto' {
   return v;
 }
 
+/**
+ * An IAM role ARN, or undefined. serverless.yml builds this one with Fn::Sub, which
+ * serverless-offline leaves unrendered (`arn:aws:iam::${AWS::AccountId}:…`): that means none.
+ */
+function roleArn(name: string): string | undefined {
+  const v = str(name);
+  return v !== undefined && /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v) ? v : undefined;
+}
+
 function onOff(name: string, dflt: boolean): boolean {
   const v = str(name)?.toLowerCase();
   if (v === undefined) return dflt;
@@ -157,6 +166,6 @@ export function config(): Config {
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
     icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),
     glueDatabase: str('LAKEHOUSE_GLUE_DATABASE'),
-    icebergReadRoleArn: str('LAKEHOUSE_ICEBERG_READ_ROLE_ARN'),
+    icebergReadRoleArn: roleArn('LAKEHOUSE_ICEBERG_READ_ROLE_ARN'),
   };
 }

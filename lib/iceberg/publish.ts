@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import { config } from '../config.js';
 import { log } from '../log.js';
+import { normalizeName } from '../names.js';
 import { bucket } from '../storage/client.js';
 import { conditionalWritesSupported } from '../storage/conditional.js';
 import { keys, parseIcebergMetadataFile } from '../storage/keys.js';
@@ -227,7 +228,7 @@ export async function latestPublished(name: string, upTo: number): Promise<Metad
 
 /** Repair: publishes every dataset's head, replaying all missing versions. */
 export async function publishAll(names?: string[]): Promise<PublishResult[]> {
-  const all = names ?? (await listDatasetNames());
+  const all = names?.map(normalizeName) ?? (await listDatasetNames());
   const out = await mapLimit(all, 4, async (name) => {
     const head = await readHead(name);
     return head ? publishIfMissing(head, Number.MAX_SAFE_INTEGER) : undefined;
