@@ -1,9 +1,12 @@
 /**
- * Issue 14, Glue: with LAKEHOUSE_GLUE_DATABASE set, every publish creates or updates the dataset's
- * Glue table as Iceberg's GlueTableOperations does. AWS Glue cannot be reached here, so the real
- * @aws-sdk/client-glue talks (through AWS_ENDPOINT_URL_GLUE) to a minimal in-memory stand-in that
- * speaks Glue's JSON protocol for GetTable/CreateTable/UpdateTable and enforces VersionId the way
- * Glue does. Also: the pure pieces (table input, session policy, type mapping, file names, error shape).
+ * Issue 14, the AWS parts. AWS cannot be reached here, so the real SDK clients talk (through
+ * AWS_ENDPOINT_URL_GLUE / AWS_ENDPOINT_URL_STS) to minimal in-memory stand-ins of the two APIs:
+ * - Glue: with LAKEHOUSE_GLUE_DATABASE set, every publish creates or updates the dataset's Glue
+ *   table as Iceberg's GlueTableOperations does (the stand-in speaks Glue's JSON protocol for
+ *   GetTable/CreateTable/UpdateTable and enforces VersionId the way Glue does);
+ * - STS: with LAKEHOUSE_ICEBERG_READ_ROLE_ARN set, loadTable (through its real handler) vends the
+ *   credentials AssumeRole returns, asking for them with the per-table session policy.
+ * Also: the pure pieces (table input, session policy, type mapping, file names, error shape).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import http from 'node:http';
@@ -18,6 +21,27 @@ import { snapshotId } from '../lib/iceberg/metadata.js';
 import { icebergErrorResponse } from '../lib/http/errors.js';
 import { LakehouseError } from '../lib/errors.js';
 import { icebergSchemaProblems } from './helpers/iceberg.js';
+import { callHttp } from './helpers/lambda.js';
+import { handler as icebergFn } from '../functions/iceberg.js';
+
+/** STS AssumeRole (query protocol, XML), recording what was asked. */
+function stsStandIn() {
+  const requests: Array<Record<string, string>> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      requests.push(params);
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<Credentials><AccessKeyId>ASIAVENDED</AccessKeyId><SecretAccessKey>vended-secret</SecretAccessKey><SessionToken>vended-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:lakehouse-iceberg-read</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/r/lakehouse-iceberg-read</Arn></AssumedRoleUser>
+</AssumeRoleResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+    });
+  });
+  return { server, requests };
+}
 
 interface GlueTable {
   Name: string;
@@ -69,17 +93,22 @@ function glueStandIn() {
 
 const setEnv = scopedEnv();
 const glue = glueStandIn();
+const sts = stsStandIn();
 let bucket: string;
 
 beforeAll(async () => {
   await new Promise<void>((r) => glue.server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => sts.server.listen(0, '127.0.0.1', r));
   process.env.AWS_ENDPOINT_URL_GLUE = `http://127.0.0.1:${(glue.server.address() as AddressInfo).port}`;
+  process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${(sts.server.address() as AddressInfo).port}`;
   bucket = await freshBucket('glue');
 });
 
 afterAll(() => {
   delete process.env.AWS_ENDPOINT_URL_GLUE;
+  delete process.env.AWS_ENDPOINT_URL_STS;
   glue.server.close();
+  sts.server.close();
 });
 
 describe('Glue registration at every publish', () => {
@@ -123,6 +152,52 @@ describe('Glue registration at every publish', () => {
     glue.calls.length = 0;
     await upload('id\n1\n', { name: 'no_glue' });
     expect(glue.calls).toEqual([]);
+  });
+});
+
+describe('vended credentials (STS)', () => {
+  const load = (name: string) =>
+    callHttp(icebergFn, {
+      method: 'GET',
+      path: `/iceberg/v1/namespaces/lakehouse/tables/${name}`,
+      routeKey: 'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
+      pathParameters: { namespace: 'lakehouse', table: name },
+    });
+
+  it('loadTable vends AssumeRole credentials scoped by the session policy to that table', async () => {
+    await upload('id\n1\n', { name: 'creds' });
+    setEnv('LAKEHOUSE_ICEBERG_READ_ROLE_ARN', undefined);
+    expect((await load('creds')).json['storage-credentials']).toBeUndefined();
+    expect(sts.requests).toEqual([]);
+
+    setEnv('LAKEHOUSE_ICEBERG_READ_ROLE_ARN', 'arn:aws:iam::123456789012:role/lakehouse-dev-iceberg-read');
+    const r = await load('creds');
+    expect(r.status).toBe(200);
+    expect(r.json['storage-credentials']).toEqual([
+      {
+        prefix: `s3://${bucket}/datasets/creds/`,
+        config: {
+          's3.access-key-id': 'ASIAVENDED',
+          's3.secret-access-key': 'vended-secret',
+          's3.session-token': 'vended-token',
+          's3.session-token-expires-at-ms': String(Date.parse('2030-01-01T00:00:00Z')),
+          'client.region': 'us-east-1',
+        },
+      },
+    ]);
+    expect(icebergSchemaProblems('LoadTableResult', r.json)).toEqual([]);
+    expect(sts.requests).toHaveLength(1);
+    const asked = sts.requests[0]!;
+    expect(asked.Action).toBe('AssumeRole');
+    expect(asked.RoleArn).toBe('arn:aws:iam::123456789012:role/lakehouse-dev-iceberg-read');
+    expect(JSON.parse(asked.Policy!)).toEqual(JSON.parse(sessionPolicy(bucket, 'datasets/creds/')));
+  });
+
+  it('an unrendered template (serverless-offline) is no role: nothing vended', async () => {
+    setEnv('LAKEHOUSE_ICEBERG_READ_ROLE_ARN', 'arn:aws:iam::${AWS::AccountId}:role/lakehouse-dev-iceberg-read');
+    sts.requests.length = 0;
+    expect((await load('creds')).json['storage-credentials']).toBeUndefined();
+    expect(sts.requests).toEqual([]);
   });
 });
 
