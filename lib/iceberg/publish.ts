@@ -25,6 +25,9 @@ import { nextMetadata, schemasWith, snapshotId } from './metadata.js';
 import { MetadataFileName, type DataFile, type TableMetadata } from './types.js';
 import { registerInGlue } from './glue.js';
 
+/** Hadoop-table convention: the newest version number, as text. */
+const VERSION_HINT = 'version-hint.text';
+
 /** Missing earlier versions a commit replays before its own; beyond that the table restarts its history. */
 const REPLAY_LIMIT = 10;
 
@@ -168,6 +171,10 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
     // another publisher (a repair, a retried commit) wrote this version first: theirs is complete too
     if (!isPreconditionFailed(e) && !isConditionalConflict(e)) throw e;
   }
+  // advisory pointer for readers that open the table directory (DuckDB iceberg_scan, icebird); the
+  // catalogs (REST, Glue) are authoritative. A late publisher of an older version may leave it behind.
+  ctx.requests++;
+  await putObject(keys.icebergMetadataFile(m.name, VERSION_HINT), String(m.version), { contentType: 'text/plain' });
   if (config().glueDatabase) {
     ctx.requests += await registerInGlue(m.name, tableLocation(m.name), s3Uri(key), fields);
   }
