@@ -225,6 +225,26 @@ describe('Iceberg metadata at every commit', () => {
     await checkVersion((await readHead('lagging'))!, 'append');
   }, 120_000);
 
+  it('a replace that installs another schema (schema_change "overwrite") adds a schema and switches to it', async () => {
+    await upload('a,b\n1,x\n', { name: 'evo' });
+    await upload('c,a\n2024-01-01,2.5\n2024-01-02,\n', { name: 'evo', schema_change: 'overwrite' });
+    const meta = await metadataOf('evo', 2);
+    expect(icebergSchemaProblems('TableMetadata', meta)).toEqual([]);
+    expect(meta.schemas.map((x) => [x['schema-id'], x.fields.map((f) => `${f.id}:${f.name}:${f.type}`)])).toEqual([
+      [0, ['1:a:long', '2:b:string']],
+      [1, ['1:c:date', '2:a:double']],
+    ]);
+    expect(meta['current-schema-id']).toBe(1);
+    expect(meta.snapshots.map((x) => [x['schema-id'], x.summary.operation])).toEqual([[0, 'overwrite'], [1, 'overwrite']]);
+    expect(JSON.parse(meta.properties['schema.name-mapping.default']!)).toEqual([{ 'field-id': 1, names: ['c'] }, { 'field-id': 2, names: ['a'] }]);
+    const rows = await readWithIcebird(endpoint, `s3://${bucket}/datasets/evo`, 'v2.metadata.json');
+    expect(rows.map((r) => [cell(r.c, 'DATE'), cell(r.a, 'DOUBLE')])).toEqual(
+      (await sqlRows('SELECT CAST(c AS VARCHAR), a FROM evo ORDER BY c')).map((r) => [r[0], cell(r[1], 'DOUBLE')]),
+    );
+    // version 1 still reads with its own schema
+    expect((await readWithIcebird(endpoint, `s3://${bucket}/datasets/evo`, 'v1.metadata.json')).map((r) => [String(r.a), r.b])).toEqual([['1', 'x']]);
+  });
+
   it('a schema without an exact Iceberg type is committed without Iceberg metadata', async () => {
     const key = 'datasets/huge/x/h.parquet';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ice-huge-'));
