@@ -87,12 +87,38 @@ export interface Config {
   ingestMaxAttempts: number;
   /** Identifies the credentials in use (the S3 client is rebuilt when they change). */
   credentialsId: string;
+  /** Publish every committed version as an Apache Iceberg table (LAKEHOUSE_ICEBERG=on|off, default on). */
+  icebergPublish: boolean;
+  /** Also register each table in this AWS Glue database (LAKEHOUSE_GLUE_DATABASE; unset: no Glue). */
+  glueDatabase: string | undefined;
+  /**
+   * The role the Iceberg REST catalog assumes, with a session policy scoped to one table's prefix,
+   * to vend read-only S3 credentials (LAKEHOUSE_ICEBERG_READ_ROLE_ARN; unset: no credentials vended).
+   */
+  icebergReadRoleArn: string | undefined;
 }
 
 function mode(name: string): 'on' | 'off' | 'auto' {
   const v = (str(name) ?? 'auto').toLowerCase();
   if (v !== 'on' && v !== 'off' && v !== 'auto') throw new Error(`Environment variable ${name} must be on, off or auto`);
   return v;
+}
+
+/**
+ * An IAM role ARN, or undefined. serverless.yml builds this one with Fn::Sub, which
+ * serverless-offline leaves unrendered (`arn:aws:iam::${AWS::AccountId}:…`): that means none.
+ */
+function roleArn(name: string): string | undefined {
+  const v = str(name);
+  return v !== undefined && /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v) ? v : undefined;
+}
+
+function onOff(name: string, dflt: boolean): boolean {
+  const v = str(name)?.toLowerCase();
+  if (v === undefined) return dflt;
+  if (v === 'on' || v === '1' || v === 'true') return true;
+  if (v === 'off' || v === '0' || v === 'false') return false;
+  throw new Error(`Environment variable ${name} must be on or off`);
 }
 
 function baseUrl(name: string): string | undefined {
@@ -138,5 +164,8 @@ export function config(): Config {
     conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
     ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
+    icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),
+    glueDatabase: str('LAKEHOUSE_GLUE_DATABASE'),
+    icebergReadRoleArn: roleArn('LAKEHOUSE_ICEBERG_READ_ROLE_ARN'),
   };
 }

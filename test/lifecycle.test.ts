@@ -11,6 +11,7 @@ import { handler as sqlFn } from '../functions/sql.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { handler as registerFn } from '../functions/register.js';
 import { handler as compactFn } from '../functions/compact.js';
+import { handler as icebergFn } from '../functions/iceberg.js';
 import { resetEngine } from '../lib/query/engine.js';
 import { listAll, headObject, putObject } from '../lib/storage/objects.js';
 import { readHeadVersion, versionKey } from '../lib/catalog/store.js';
@@ -466,4 +467,49 @@ describe('manifests grow with the change', () => {
     await c(first.slice(0, 70), 'replace');
     expect((await readHeadVersion('segs'))!.segments!.map((g) => g.objects)).toEqual([70]);
   }, 240_000);
+});
+
+describe('lifecycle and the Iceberg tables', () => {
+  const load = (name: string) =>
+    callHttp(icebergFn, {
+      method: 'GET',
+      path: `/iceberg/v1/namespaces/lakehouse/tables/${name}`,
+      routeKey: 'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
+      pathParameters: { namespace: 'lakehouse', table: name },
+    });
+  const metadataFiles = async (name: string) =>
+    (await listAll(`datasets/${name}/metadata/`)).objects.map((o) => o.Key!).filter((k) => k.endsWith('.metadata.json'));
+
+  it('a dropped dataset leaves the REST catalog; created again it is a new table', async () => {
+    expect((await upload('id\n1\n', { name: 'ice_drop' })).status.state).toBe('ready');
+    const before = await load('ice_drop');
+    expect(before.status).toBe(200);
+    expect((await drop('ice_drop')).status).toBe(200);
+    const after = await load('ice_drop');
+    expect(after.status).toBe(404);
+    expect(after.json.error.type).toBe('NoSuchTableException');
+    expect(await metadataFiles('ice_drop')).toHaveLength(1); // the tombstone publishes nothing
+    expect((await upload('id\n2\n', { name: 'ice_drop' })).status.state).toBe('ready');
+    const again = await load('ice_drop');
+    expect(again.status).toBe(200);
+    expect(again.json.metadata['table-uuid']).not.toBe(before.json.metadata['table-uuid']);
+    expect(again.json.metadata['current-snapshot-id']).toBeDefined();
+  }, 120_000);
+
+  it('compaction publishes an overwrite with the new objects; an evolved dataset is published up to its evolution, and says why not after', async () => {
+    for (let i = 0; i < 3; i++) await upload(`id\n${i}\n`, { name: 'ice_c', mode: i ? 'append' : 'replace' });
+    expect((await callHttp(compactFn, { method: 'POST', path: '/catalog/compact', body: { name: 'ice_c' } })).status).toBe(200);
+    const c = await load('ice_c');
+    expect(c.status).toBe(200);
+    const snap = c.json.metadata.snapshots.find((s: { 'snapshot-id': number }) => s['snapshot-id'] === c.json.metadata['current-snapshot-id']);
+    expect(snap.summary).toMatchObject({ operation: 'overwrite', 'total-records': '3', 'total-data-files': '1' });
+
+    expect((await upload('id,v\n1,5\n', { name: 'ice_e' })).status.state).toBe('ready');
+    expect((await upload('id,v\n2,x\n', { name: 'ice_e', mode: 'append', schema_change: 'evolve' })).status.state).toBe('ready');
+    expect((await metadataFiles('ice_e')).map((k) => k.split('/').pop())).toEqual(['v1.metadata.json']);
+    // and the REST catalog does not serve version 1 as if it were current
+    const e = await load('ice_e');
+    expect(e.status).toBe(404);
+    expect(e.json.error.message).toMatch(/schema evolution/);
+  }, 120_000);
 });

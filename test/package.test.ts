@@ -35,7 +35,7 @@ function zipEntries(file: string): Promise<Array<{ name: string; size: number }>
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', LAKEHOUSE_BUCKET: 'lakehouse-test-bucket' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', LAKEHOUSE_BUCKET: 'lakehouse-test-bucket', LAKEHOUSE_GLUE_DATABASE: 'lakehouse_glue_test' };
   delete env.NODE_OPTIONS;
   delete env.S3_ENDPOINT;
   await promisify(execFile)(path.resolve('node_modules/.bin/sls'), ['package', '--package', dir], {
@@ -130,6 +130,62 @@ describe('sls package', () => {
     const m = /^rate\((\d+) minutes?\)$/.exec(rules[0].Properties.ScheduleExpression);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(15);
+  });
+
+  it('Iceberg: the REST catalog routes, the repair function, a read-only role for vended credentials', () => {
+    const routes = Object.values<any>(cfn.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && String(r.Properties.RouteKey).includes('/iceberg/'))
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual([
+      'GET /iceberg/v1/config',
+      'GET /iceberg/v1/namespaces',
+      'GET /iceberg/v1/namespaces/{namespace}',
+      'GET /iceberg/v1/namespaces/{namespace}/tables',
+      'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
+      'HEAD /iceberg/v1/namespaces/{namespace}',
+      'HEAD /iceberg/v1/namespaces/{namespace}/tables/{table}',
+    ]);
+    expect(cfn.Resources.PublishLambdaFunction.Properties.Handler).toBe('functions/publish.handler');
+    // the read role: GetObject on datasets/ and a prefix-limited ListBucket, nothing else; only our functions' role may assume it
+    const role = cfn.Resources.IcebergReadRole.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { AWS: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] } }, Action: 'sts:AssumeRole' },
+    ]);
+    const read = role.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(read.flatMap((s: any) => [s.Action].flat()).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(read.find((s: any) => [s.Action].flat().includes('s3:GetObject')).Resource).toBe('arn:aws:s3:::lakehouse-test-bucket/datasets/*');
+    expect(read.find((s: any) => [s.Action].flat().includes('s3:ListBucket')).Condition).toEqual({ StringLike: { 's3:prefix': ['datasets/*'] } });
+    const statements = cfn.Resources.IamRoleLambdaExecution.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const assume = statements.filter((s: any) => [s.Action].flat().includes('sts:AssumeRole'));
+    expect(assume).toEqual([{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: { 'Fn::GetAtt': ['IcebergReadRole', 'Arn'] } }]);
+    const env = cfn.Resources.IcebergLambdaFunction.Properties.Environment.Variables;
+    expect(env.LAKEHOUSE_ICEBERG_READ_ROLE_ARN).toEqual({ 'Fn::Sub': ['arn:aws:iam::${AWS::AccountId}:role/lakehouse-dev-iceberg-read', {}] });
+    expect(role.RoleName).toBe('lakehouse-dev-iceberg-read');
+  });
+
+  it('Glue (LAKEHOUSE_GLUE_DATABASE set): the database, and glue:GetTable/CreateTable/UpdateTable on its tables only', () => {
+    expect(cfn.Conditions.HasGlueDatabase).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['lakehouse_glue_test', ''] }] });
+    const db = cfn.Resources.GlueDatabase;
+    expect(db.Type).toBe('AWS::Glue::Database');
+    expect(db.Condition).toBe('HasGlueDatabase');
+    expect(db.Properties.DatabaseInput.Name).toBe('lakehouse_glue_test');
+    const policies = Object.values<any>(cfn.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::Role');
+    const glue = policies.flatMap((r: any) =>
+      (r.Properties.PolicyDocument ? [r.Properties.PolicyDocument] : (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)).flatMap((d: any) => d.Statement),
+    ).filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('glue:')));
+    expect(glue).toHaveLength(1);
+    expect([glue[0].Action].flat().sort()).toEqual(['glue:CreateTable', 'glue:GetTable', 'glue:UpdateTable']);
+    expect(glue[0].Resource.map((r: any) => r['Fn::Sub'])).toEqual([
+      'arn:aws:glue:${AWS::Region}:${AWS::AccountId}:catalog',
+      'arn:aws:glue:${AWS::Region}:${AWS::AccountId}:database/lakehouse_glue_test',
+      'arn:aws:glue:${AWS::Region}:${AWS::AccountId}:table/lakehouse_glue_test/*',
+    ]);
+    expect(cfn.Resources.GlueTablesPolicy.Condition).toBe('HasGlueDatabase');
+    expect(cfn.Resources.GlueTablesPolicy.Properties.Roles).toEqual([{ Ref: 'IamRoleLambdaExecution' }]);
+    for (const f of ['IngestLambdaFunction', 'RegisterLambdaFunction', 'PublishLambdaFunction']) {
+      expect(cfn.Resources[f].Properties.Environment.Variables.LAKEHOUSE_GLUE_DATABASE).toBe('lakehouse_glue_test');
+    }
   });
 
   it('artifacts carry DuckDB’s native linux-x64 binding and stay under 250 MB unzipped', async () => {

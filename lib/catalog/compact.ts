@@ -22,6 +22,7 @@ import { keys } from '../storage/keys.js';
 import { downloadToFile, uploadFile } from '../storage/objects.js';
 import { normalizeType, type ObjectRef, type StoredManifest } from './manifest.js';
 import { parquetFileStats, type ColumnStats } from './stats.js';
+import { duckdbFieldIds } from '../iceberg/schema.js';
 import { commit, loadCatalog, mapLimit, readHead, type Decision } from './store.js';
 
 export const DEFAULT_TARGET_BYTES = 256 * 1024 * 1024;
@@ -82,10 +83,12 @@ async function rewrite(m: StoredManifest, files: string[], out: string): Promise
   const db = await createInstance('compact', { preserve_insertion_order: 'true' });
   const con = await db.connect();
   try {
+    // Iceberg field ids as the ingest writes them (the dataset's column positions)
+    const ids = duckdbFieldIds(m.schema, sqlIdent);
     const cols = m.schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
     const r = await con.run(
       `COPY (SELECT ${cols.join(', ')} FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)) ` +
-        `TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+        `TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${ids ? `, FIELD_IDS ${ids}` : ''})`,
     );
     return { rows: Number(r.rowsChanged), stats: await parquetFileStats(con, out, m.schema) };
   } finally {

@@ -12,7 +12,7 @@
  * store's clock (LastModified is the store's time).
  */
 import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
-import { parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
+import { isIcebergMetadataKey, parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
 import { storeNow } from '../storage/clock.js';
 import { decodeManifest } from './codec.js';
 import { isDropped, type ObjectRef } from './manifest.js';
@@ -111,6 +111,8 @@ export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
   for (const o of all.objects) {
     const key = o.Key!;
     const dataset = parseDatasetObjectKey(key)?.name ?? '';
+    // Iceberg metadata lives beside the data but is no data object (docs/adr/0010-iceberg-tables.md)
+    if (isIcebergMetadataKey(key)) continue;
     if (scan.referenced.has(key) || scan.unsafe.has(dataset)) continue;
     const modified = o.LastModified?.getTime() ?? now;
     if (now - modified < opts.graceMs) continue;

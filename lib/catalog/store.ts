@@ -29,6 +29,7 @@ import { layOut, resolveSegments } from './segments.js';
 import { isDropped, type StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
+import { afterCommit } from '../iceberg/publish.js';
 
 export const CATALOG_PREFIX = PREFIX.catalogDatasets;
 /**
@@ -208,9 +209,16 @@ function decideOn(raw: StoredManifest | undefined, decide: Decide): Decision | P
  * Commits the next version of a dataset. `decide` sees the current live head (or undefined) and
  * either returns the next manifest or a no-op; it may throw (e.g. a schema conflict), in which
  * case nothing is written. `decide` can run more than once (after a lost race), always on the
- * latest head. Version numbers continue across a drop.
+ * latest head. Version numbers continue across a drop. Once a version is durable it is published
+ * as Iceberg metadata (never failing the commit: docs/adr/0010-iceberg-tables.md).
  */
 export async function commit(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> } = {}): Promise<CommitResult> {
+  const r = await commitVersion(name, decide, hooks);
+  if (r.written) await afterCommit(r.manifest);
+  return r;
+}
+
+async function commitVersion(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> }): Promise<CommitResult> {
   if (await conditionalWritesSupported()) {
     for (let attempt = 1; attempt <= 50; attempt++) {
       const head = await readHeadVersion(name);

@@ -25,6 +25,34 @@ export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { error: { code: 'internal', message: 'An internal error occurred.' } } };
 }
 
+/** Iceberg REST error types (the `type` of its ErrorModel) by our code, then by status. */
+const ICEBERG_TYPE_BY_CODE: Readonly<Record<string, string>> = {
+  no_such_namespace: 'NoSuchNamespaceException',
+  no_such_table: 'NoSuchTableException',
+};
+const ICEBERG_TYPE_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'BadRequestException',
+  401: 'NotAuthorizedException',
+  403: 'ForbiddenException',
+  404: 'NotFoundException',
+  413: 'BadRequestException',
+  503: 'ServiceUnavailableException',
+};
+
+export interface IcebergErrorBody {
+  error: { message: string; type: string; code: number };
+}
+
+/**
+ * The Iceberg REST catalog's error shape (its OpenAPI `IcebergErrorResponse`): the same status and
+ * message as errorResponse, with an exception type and the status as `code`.
+ */
+export function icebergErrorResponse(e: unknown): { status: number; body: IcebergErrorBody } {
+  const { status, body } = errorResponse(e);
+  const type = ICEBERG_TYPE_BY_CODE[body.error.code] ?? ICEBERG_TYPE_BY_STATUS[status] ?? (status >= 500 ? 'InternalServerError' : 'BadRequestException');
+  return { status, body: { error: { message: body.error.message, type, code: status } } };
+}
+
 /**
  * A failure of a direct (non-HTTP) invocation — a schedule, `sls invoke`, the Lambda API. It is
  * thrown, never returned: the Lambda runtime reports a thrown error as a failed invocation

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { HttpEvent, HttpRequest, HttpResponse, HttpResult } from './types.js';
-import { errorResponse } from './errors.js';
+import { errorResponse, icebergErrorResponse } from './errors.js';
 import { validateResponses } from './validate-responses.js';
 import { badRequest, tooLarge, unauthorized } from '../errors.js';
 import { config } from '../config.js';
@@ -18,6 +18,11 @@ export interface HttpOptions {
   auth?: boolean;
   /** Parse a JSON body (default false: the body is ignored). */
   jsonBody?: boolean;
+  /**
+   * The error body: ours (`{"error":{"code","message",…}}`, default) or the Iceberg REST catalog's
+   * (`{"error":{"message","type","code"}}`, for /iceberg/v1/… — lib/http/errors.ts).
+   */
+  errors?: 'lakehouse' | 'iceberg';
 }
 
 // middy's types require the Lambda Context; this adapter is the only lib/ file that sees it.
@@ -87,6 +92,11 @@ export function errorResult(e: unknown, requestId: string): HttpResult {
   return toResult({ status, json: body }, requestId);
 }
 
+export function icebergErrorResult(e: unknown, requestId: string): HttpResult {
+  const { status, body } = icebergErrorResponse(e);
+  return toResult({ status, json: body }, requestId);
+}
+
 /** A path parameter, percent-decoded; malformed encoding (`%zz`, a cut UTF-8 sequence) → 400 invalid_path. */
 export function pathParam(req: HttpRequest, name: string): string | undefined {
   const raw = req.params[name];
@@ -127,6 +137,7 @@ export function isHttpEvent(e: unknown): boolean {
 
 export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
   const auth = opts.auth ?? true;
+  const toError = opts.errors === 'iceberg' ? icebergErrorResult : errorResult;
   const mw: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Ctx & { req?: HttpRequest }> = {
     before: (request) => {
       const event = request.event ?? {};
@@ -149,11 +160,11 @@ export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
     onError: (request) => {
       const req = (request.context as Ctx & { req?: HttpRequest })?.req;
       const id = req?.requestId ?? crypto.randomUUID();
-      request.response = withLogContext({ request_id: id, path: req?.path }, () => errorResult(request.error, id));
+      request.response = withLogContext({ request_id: id, path: req?.path }, () => toError(request.error, id));
     },
   };
   return middy<HttpEvent, HttpResult, Error, Ctx & { req?: HttpRequest }>()
-    .use(validateResponses(errorResult))
+    .use(validateResponses(toError))
     .use(mw)
     .handler(async (_event, context) => {
       const req = context.req!;

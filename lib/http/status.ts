@@ -29,6 +29,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unauthorized: 401,
   forbidden_statement: 403,
   not_found: 404,
+  no_such_namespace: 404,
+  no_such_table: 404,
   schema_conflict: 409,
   compaction_conflict: 409,
   body_too_large: 413,

@@ -4,6 +4,7 @@ import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import { parquetFileStats, type ColumnStats } from '../catalog/stats.js';
 import type { SchemaColumn } from '../catalog/manifest.js';
 import type { Dialect } from './scan.js';
+import { duckdbFieldIds } from '../iceberg/schema.js';
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -68,10 +69,12 @@ export interface Conversion {
 export async function startConversion(spec: ConvertSpec): Promise<Conversion> {
   const con = await (await db()).connect();
   const select = spec.columns.map((c) => sqlIdent(c.name)).join(', ');
+  // Iceberg field ids (1-based column positions, lib/iceberg/schema.ts) in every new object
+  const ids = duckdbFieldIds(spec.columns, sqlIdent);
   // run() hands the statement to DuckDB synchronously (no await before the native call)
   const running = con.run(
     `COPY (SELECT ${select} FROM ${readCsvSql(spec)}) TO ${sqlString(spec.output)} ` +
-      `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${ids ? `, FIELD_IDS ${ids}` : ''})`,
   );
   const done = running.then(
     (r) => {

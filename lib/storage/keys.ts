@@ -72,7 +72,33 @@ export const keys = {
   lockTicket: (scope: string, n: number, digits: number, id: string) =>
     `${PREFIX.locks}${scope}/t-${String(n).padStart(digits, '0')}-${id}`,
   conditionalProbe: (id: string) => `${PREFIX.locks}_probe/${id}`,
+  /** The Iceberg table of a dataset (docs/adr/0010-iceberg-tables.md): its data is the dataset prefix. */
+  icebergTable: (name: string) => `${PREFIX.datasets}${name}`,
+  icebergMetadataPrefix: (name: string) => `${PREFIX.datasets}${name}/${ICEBERG_METADATA_DIR}/`,
+  /** A file in the table's metadata folder (its name: lib/iceberg/types.ts MetadataFileName). */
+  icebergMetadataFile: (name: string, fileName: string) => `${keys.icebergMetadataPrefix(name)}${fileName}`,
+  /** An Avro manifest written for catalog version v (the suffix is unique per publish attempt). */
+  icebergManifest: (name: string, version: number, suffix: string) => `${keys.icebergMetadataPrefix(name)}${version}-${suffix}-m0.avro`,
+  /** An Avro manifest list (Iceberg's `snap-<snapshot id>-…` naming). */
+  icebergManifestList: (name: string, snapshotId: number, version: number, suffix: string) =>
+    `${keys.icebergMetadataPrefix(name)}snap-${snapshotId}-${version}-${suffix}.avro`,
 };
+
+/** The folder of a dataset prefix that holds Iceberg metadata (never data objects). */
+const ICEBERG_METADATA_DIR = 'metadata';
+
+/** The file name of a key directly in a table's metadata folder, or undefined. */
+export function parseIcebergMetadataFile(name: string, key: string): string | undefined {
+  const prefix = keys.icebergMetadataPrefix(name);
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = key.slice(prefix.length);
+  return rest.length > 0 && !rest.includes('/') ? rest : undefined;
+}
+
+/** Is this key Iceberg metadata (`datasets/<name>/metadata/…`) rather than a data object? */
+export function isIcebergMetadataKey(key: string): boolean {
+  return new RegExp(`^datasets/[^/]+/${ICEBERG_METADATA_DIR}/`).test(key);
+}
 
 export const VERSION_MAX = VERSION_SPAN;
 
