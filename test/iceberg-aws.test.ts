@@ -20,9 +20,7 @@ import { icebergType, MetadataFileName } from '../lib/iceberg/types.js';
 import { snapshotId } from '../lib/iceberg/metadata.js';
 import { icebergErrorResponse } from '../lib/http/errors.js';
 import { LakehouseError } from '../lib/errors.js';
-import { icebergSchemaProblems } from './helpers/iceberg.js';
-import { callHttp } from './helpers/lambda.js';
-import { handler as icebergFn } from '../functions/iceberg.js';
+import { icebergSchemaProblems, loadTableHttp } from './helpers/iceberg.js';
 
 /** STS AssumeRole (query protocol, XML), recording what was asked. */
 function stsStandIn() {
@@ -156,13 +154,7 @@ describe('Glue registration at every publish', () => {
 });
 
 describe('vended credentials (STS)', () => {
-  const load = (name: string) =>
-    callHttp(icebergFn, {
-      method: 'GET',
-      path: `/iceberg/v1/namespaces/lakehouse/tables/${name}`,
-      routeKey: 'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
-      pathParameters: { namespace: 'lakehouse', table: name },
-    });
+  const load = loadTableHttp;
 
   it('loadTable vends AssumeRole credentials scoped by the session policy to that table', async () => {
     await upload('id\n1\n', { name: 'creds' });

@@ -11,7 +11,7 @@ import { handler as sqlFn } from '../functions/sql.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { handler as registerFn } from '../functions/register.js';
 import { handler as compactFn } from '../functions/compact.js';
-import { handler as icebergFn } from '../functions/iceberg.js';
+import { loadTableHttp } from './helpers/iceberg.js';
 import { resetEngine } from '../lib/query/engine.js';
 import { listAll, headObject, putObject } from '../lib/storage/objects.js';
 import { readHeadVersion, versionKey } from '../lib/catalog/store.js';
@@ -470,13 +470,7 @@ describe('manifests grow with the change', () => {
 });
 
 describe('lifecycle and the Iceberg tables', () => {
-  const load = (name: string) =>
-    callHttp(icebergFn, {
-      method: 'GET',
-      path: `/iceberg/v1/namespaces/lakehouse/tables/${name}`,
-      routeKey: 'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
-      pathParameters: { namespace: 'lakehouse', table: name },
-    });
+  const load = loadTableHttp;
   const metadataFiles = async (name: string) =>
     (await listAll(`datasets/${name}/metadata/`)).objects.map((o) => o.Key!).filter((k) => k.endsWith('.metadata.json'));
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { icebergRead } from 'icebird';
+import { callHttp, type HttpReply } from './lambda.js';
 
 const doc = parse(fs.readFileSync(path.resolve('test/fixtures/iceberg-rest-catalog-open-api.yaml'), 'utf8')) as { components: unknown };
 const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
@@ -40,4 +41,15 @@ export async function withLocalS3<T>(endpoint: string, fn: () => Promise<T>): Pr
 /** Every row of one table version, read by icebird. */
 export function readWithIcebird(endpoint: string, tableUrl: string, metadataFileName: string): Promise<Array<Record<string, unknown>>> {
   return withLocalS3(endpoint, () => icebergRead({ tableUrl, metadataFileName }));
+}
+
+/** GET /iceberg/v1/namespaces/lakehouse/tables/{name} through the function's real entry point. */
+export async function loadTableHttp(name: string): Promise<HttpReply> {
+  const { handler } = await import('../../functions/iceberg.js');
+  return callHttp(handler, {
+    method: 'GET',
+    path: `/iceberg/v1/namespaces/lakehouse/tables/${name}`,
+    routeKey: 'GET /iceberg/v1/namespaces/{namespace}/tables/{table}',
+    pathParameters: { namespace: 'lakehouse', table: name },
+  });
 }
