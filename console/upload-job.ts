@@ -48,6 +48,8 @@ export function startUpload(file: File, name: string, opts: UploadOptions, into:
     card.dataset.state = s;
     state.textContent = text;
     const idx = STATES.indexOf(s as (typeof STATES)[number]);
+    // the last step says how it ended
+    steps.lastElementChild!.textContent = s === 'failed' || s === 'expired' ? s : 'ready';
     steps.querySelectorAll('li').forEach((li, i) => {
       li.classList.toggle('done', idx >= 0 && i < idx);
       li.classList.toggle('current', i === idx);
