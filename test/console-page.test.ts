@@ -73,6 +73,18 @@ describe('GET /', () => {
     expect(a.text).toContain(`nonce="${nonce(a.headers['content-security-policy']!)}"`);
   });
 
+  it('gzipped when the client accepts gzip: the same page', async () => {
+    const r = await callHttp(handler, { method: 'GET', path: '/', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(r.headers['content-encoding']).toBe('gzip');
+    const html = zlib.gunzipSync(r.body).toString('utf8');
+    const nonce = /'nonce-([^']+)'/.exec(r.headers['content-security-policy']!)![1]!;
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(r.body.length).toBeLessThan(300 * 1024);
+    const plain = await callHttp(handler, { method: 'GET', path: '/' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.text.replace(/nonce="[^"]+"/, '')).toBe(html.replace(/nonce="[^"]+"/, ''));
+  });
+
   it('is public even with a token set (it holds no data; the API asks for the token)', async () => {
     setEnv('LAKEHOUSE_API_TOKEN', 'sekrit');
     const r = await callHttp(handler, { method: 'GET', path: '/' });

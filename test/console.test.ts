@@ -30,7 +30,7 @@ declare const DataTransfer: any;
 const TOKEN = 'console-e2e-token';
 const FIXTURES = path.resolve('test/console-fixtures');
 const SHOTS = path.resolve('test-artifacts/console');
-const BAR_COLOR = [0x2b, 0x6c, 0xb0]; // console/chart.ts COLORS[0]
+const BAR_COLOR = [0x2b, 0x6c, 0xb0]; // console/chart.ts COLORS[0]: bars, the first line, points
 
 let stack: Stack;
 let browser: Browser;
@@ -114,6 +114,17 @@ async function barsOnCanvas(): Promise<number> {
   }, BAR_COLOR);
 }
 
+/** How many pixels of the first series colour the chart's canvas holds. */
+async function pixelsOfColour(): Promise<number> {
+  return page.evaluate((rgb) => {
+    const canvas = document.querySelector('figure.chart canvas');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data as Uint8ClampedArray;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - rgb[0]!) <= 6 && Math.abs(data[i + 1]! - rgb[1]!) <= 6 && Math.abs(data[i + 2]! - rgb[2]!) <= 6 && data[i + 3]! > 200) n++;
+    return n;
+  }, BAR_COLOR);
+}
+
 async function axe(view: string): Promise<void> {
   const source = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   // evaluated through the DevTools protocol, which the page's CSP does not govern
@@ -131,7 +142,8 @@ async function axe(view: string): Promise<void> {
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  stack = await startStack({ env: { LAKEHOUSE_API_TOKEN: TOKEN } });
+  // a small inline cap, so that a result can spill to S3 (result_url) without a large query
+  stack = await startStack({ env: { LAKEHOUSE_API_TOKEN: TOKEN, LAKEHOUSE_SQL_MAX_INLINE_BYTES: '300000' } });
   browser = await launchChromium();
   page = browser.page;
   await page.addInitScript(() => {
@@ -167,7 +179,9 @@ describe('the web console in Chromium', () => {
   });
 
   it('asks for the token on the first 401, asks again when it is refused, keeps it for the session', async () => {
-    await page.goto(`${stack.api}/`);
+    const response = await page.goto(`${stack.api}/`);
+    expect(response!.status()).toBe(200);
+    expect(response!.headers()['content-encoding']).toBe('gzip');
     const dialog = page.locator('#token-dialog');
     await dialog.waitFor({ state: 'visible' });
     await shot('01-token-prompt');
@@ -260,8 +274,18 @@ describe('the web console in Chromium', () => {
     await page.click('#show-chart');
     await page.waitForSelector('figure.chart[data-kind="line"] canvas');
     expect(await page.textContent('figure.chart figcaption')).toBe('Line chart of amount over date');
+    expect(await pixelsOfColour()).toBeGreaterThan(100);
     await shot('06-chart-line');
     await page.fill('#params', '');
+  });
+
+  it('two numbers chart as a scatter plot', async () => {
+    await typeQuery('SELECT units, amount FROM "city-sales"');
+    await runAndWait();
+    await page.click('#show-chart');
+    await page.waitForSelector('figure.chart[data-kind="scatter"] canvas');
+    expect(await page.textContent('figure.chart figcaption')).toBe('Scatter plot of amount against units');
+    expect(await pixelsOfColour()).toBeGreaterThan(30);
   });
 
   it('shows typed values as the API gives them: NULL apart from empty text, big integers and decimals digit for digit', async () => {
@@ -299,6 +323,21 @@ describe('the web console in Chromium', () => {
     expect(await page.textContent('#result .row-count')).toBe('5 rows');
     expect(await page.textContent('[data-note="truncated"]')).toMatch(/Truncated/);
     await page.fill('#limit', '');
+  });
+
+  it('a result too large to send inline: the first rows, and the presigned link to the whole result', async () => {
+    await typeQuery("SELECT range AS i, repeat('x', 100) AS pad FROM range(5000)");
+    await runAndWait();
+    expect(await page.textContent('#result .row-count')).toBe('5,000 rows');
+    const note = page.locator('[data-note="spilled"]');
+    const inline = Number((/showing the first ([\d,]+) rows/.exec((await note.textContent())!)?.[1] ?? '').replace(/,/g, ''));
+    expect(inline).toBeGreaterThan(0);
+    expect(inline).toBeLessThan(5000);
+    expect(await page.getAttribute('#result .grid', 'aria-rowcount')).toBe(String(inline + 1));
+    const href = (await note.locator('a').getAttribute('href'))!;
+    expect(new URL(href).origin).toBe(stack.s3);
+    const whole = (await (await fetch(href)).json()) as { rows: unknown[][] };
+    expect(whole.rows).toHaveLength(5000);
   });
 
   it('downloads the result as CSV: the bytes the API sends', async () => {
@@ -339,6 +378,20 @@ describe('the web console in Chromium', () => {
     await job.locator('.offending').waitFor();
     expect(await job.locator('.offending').textContent()).toBe('4 3,gamma,30,extra');
     await shot('09-upload-failed');
+  });
+
+  it('keyboard only: to the SQL view, a query typed and run with Ctrl-Enter, the result grid reached by Tab', async () => {
+    await tabTo('a[data-nav="sql"]');
+    await page.keyboard.press('Enter');
+    // the view puts the focus in the editor
+    await page.waitForFunction(() => document.activeElement?.classList.contains('cm-content') ?? false);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT count(*) AS n FROM "city-sales"');
+    await page.keyboard.press('Escape');
+    await runAndWait();
+    expect(await page.textContent('#result .row-count')).toBe('1 row');
+    await tabTo('#result .grid');
+    expect(await page.textContent('#result .g-body [role="gridcell"]')).toBe('12');
   });
 
   it('the catalog lists the dataset; its page shows the schema, objects and any version’s manifest', async () => {
