@@ -3,19 +3,21 @@
  * `npm start` stack, with an API token set: the 401 prompt (a wrong token, then the right one) →
  * a CSV dropped on the page → the PUT straight to the S3 server (another origin: CORS) with byte
  * progress → ready with the detected types and reasons → a query typed in the editor and run with
- * Ctrl-Enter → rows in the grid → a bar chart whose bars are counted on the canvas → typed values,
- * 10,000 rows, an error, a download → a failing upload, done with the keyboard only, showing its
- * line → the catalog → axe-core on every view. No Content-Security-Policy violation anywhere.
+ * Ctrl-Enter → rows in the grid → completion → a bar chart whose bars are counted on the canvas, a
+ * line and a scatter plot → typed values, 10,000 rows, truncation, a spilled result, a download, an
+ * error → a failing upload and a query, done with the keyboard only, the failure showing its line →
+ * the catalog and a version's manifest → axe-core on every view → the prompt again after a later
+ * 401. No Content-Security-Policy violation or page error anywhere. One stack, one browser.
  * Screenshots of each step go to test-artifacts/console/ (not committed).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { startStack, type Stack } from '../localstack/stack.js';
 import { apiFetch } from './helpers/openapi.js';
 import { launchChromium, type Browser } from './helpers/browser.js';
+import * as drive from './helpers/console-page.js';
 
 // Browser globals as the page functions below see them: this file is compiled with Node's types
 // only (the DOM library would change the types of Node's fetch for every test).
@@ -24,13 +26,11 @@ declare const document: any;
 declare const window: any;
 declare const sessionStorage: any;
 declare const localStorage: any;
-declare const DataTransfer: any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const TOKEN = 'console-e2e-token';
 const FIXTURES = path.resolve('test/console-fixtures');
 const SHOTS = path.resolve('test-artifacts/console');
-const BAR_COLOR = [0x2b, 0x6c, 0xb0]; // console/chart.ts COLORS[0]: bars, the first line, points
 
 let stack: Stack;
 let browser: Browser;
@@ -47,98 +47,19 @@ async function api(pathname: string, init: RequestInit = {}): Promise<Response> 
   return apiFetch(`${stack.api}${pathname}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });
 }
 
-/** Presses Tab until the element matching `selector` has the focus (keyboard-only use). */
-async function tabTo(selector: string, max = 40): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
-
-/** Drops a file from disk on the drop zone, as a drag from the file manager does. */
-async function dropFile(file: string): Promise<void> {
-  const b64 = fs.readFileSync(file).toString('base64');
-  const dt = await page.evaluateHandle(
-    ({ name, data }) => {
-      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([bytes], name, { type: 'text/csv' }));
-      return transfer;
-    },
-    { name: path.basename(file), data: b64 },
-  );
-  await page.dispatchEvent('#drop', 'dragover', { dataTransfer: dt });
-  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
-}
-
-/** Replaces the editor's text by typing (select all, then the keys). */
-async function typeQuery(sql: string): Promise<void> {
-  await page.click('.cm-content');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.type(sql);
-  // a completion popup may be open after the last word: close it so Ctrl-Enter is not taken by it
-  await page.keyboard.press('Escape');
-}
-
-async function runAndWait(): Promise<void> {
-  const before = await page.evaluate(() => document.querySelector('#result .meta, #result .error')?.textContent ?? '');
-  await page.keyboard.press('Control+Enter');
-  await page.waitForFunction((prev) => {
-    const el = document.querySelector('#result .meta, #result .error');
-    return !!el && el.textContent !== prev;
-  }, before);
-}
-
-/** The most runs of the bar colour along one pixel row of the chart's canvas: the bars drawn. */
-async function barsOnCanvas(): Promise<number> {
-  return page.evaluate((rgb) => {
-    const canvas = document.querySelector('figure.chart canvas');
-    if (!canvas) return -1;
-    const { width, height } = canvas;
-    const data = canvas.getContext('2d').getImageData(0, 0, width, height).data as Uint8ClampedArray;
-    let most = 0;
-    for (let y = 0; y < height; y++) {
-      let runs = 0;
-      let inRun = false;
-      for (let x = 0; x < width; x++) {
-        const i = (y * width + x) * 4;
-        const hit = Math.abs(data[i]! - rgb[0]!) <= 6 && Math.abs(data[i + 1]! - rgb[1]!) <= 6 && Math.abs(data[i + 2]! - rgb[2]!) <= 6 && data[i + 3]! > 200;
-        if (hit && !inRun) runs++;
-        inRun = hit;
-      }
-      most = Math.max(most, runs);
-    }
-    return most;
-  }, BAR_COLOR);
-}
-
-/** How many pixels of the first series colour the chart's canvas holds. */
-async function pixelsOfColour(): Promise<number> {
-  return page.evaluate((rgb) => {
-    const canvas = document.querySelector('figure.chart canvas');
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data as Uint8ClampedArray;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - rgb[0]!) <= 6 && Math.abs(data[i + 1]! - rgb[1]!) <= 6 && Math.abs(data[i + 2]! - rgb[2]!) <= 6 && data[i + 3]! > 200) n++;
-    return n;
-  }, BAR_COLOR);
-}
-
 async function axe(view: string): Promise<void> {
-  const source = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  // evaluated through the DevTools protocol, which the page's CSP does not govern
-  await page.evaluate(source);
-  const result = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious');
+  const found = await drive.axeViolations(page);
+  const serious = found.filter((v) => v.impact === 'serious');
   if (serious.length) process.stderr.write(`axe (${view}), serious: ${JSON.stringify(serious)}\n`);
-  expect(result.filter((v) => v.impact === 'critical'), view).toEqual([]);
+  expect(found.filter((v) => v.impact === 'critical'), view).toEqual([]);
 }
+
+const tabTo = (selector: string) => drive.tabTo(page, selector);
+const dropFile = (file: string) => drive.dropFile(page, file);
+const typeQuery = (sql: string) => drive.typeQuery(page, sql);
+const runAndWait = () => drive.runAndWait(page);
+const barsOnCanvas = () => drive.barsOnCanvas(page);
+const pixelsOfColour = () => drive.pixelsOfColour(page);
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
