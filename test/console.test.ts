@@ -301,6 +301,23 @@ describe('the web console in Chromium', () => {
     await shot('09-upload-failed');
   });
 
+  it('with bad rows quarantined the same file is ready, with the rejected row behind the rejects link', async () => {
+    await dropFile(path.join(FIXTURES, 'broken.csv'));
+    await page.selectOption('#bad-rows', 'quarantine');
+    const jobs = await page.locator('.job').count();
+    await page.click('#upload-start');
+    await page.waitForFunction((n) => document.querySelectorAll('.job').length === n + 1, jobs);
+    const job = page.locator('.job').first();
+    await page.waitForFunction(() => ['ready', 'failed'].includes(document.querySelector('.job')?.getAttribute('data-state') ?? ''), undefined, { timeout: 90_000 });
+    expect(await job.getAttribute('data-state')).toBe('ready');
+    expect(await job.locator('.summary .rows').textContent()).toBe('3 rows');
+    expect(await job.locator('.rejects').textContent()).toMatch(/^Rejected rows: 1\./);
+    const href = (await job.locator('.rejects-link').getAttribute('href'))!;
+    expect(new URL(href).origin).toBe(stack.s3);
+    expect(await (await fetch(href)).text()).toContain('3,gamma,30,extra');
+    await shot('10-upload-quarantine');
+  });
+
   it('keyboard only: to the SQL view, a query typed and run with Ctrl-Enter, the result grid reached by Tab', async () => {
     await tabTo('a[data-nav="sql"]');
     await page.keyboard.press('Enter');
@@ -320,7 +337,7 @@ describe('the web console in Chromium', () => {
     const row = page.locator('table.catalog tbody tr', { hasText: 'city-sales' });
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual(['12', '5', '1', '1', expect.stringMatching(/UTC$/)]);
-    await shot('10-catalog');
+    await shot('11-catalog');
     await row.locator('a').click();
     await page.waitForSelector('table.schema');
     expect(await page.locator('table.schema tbody th').allTextContents()).toEqual(['date', 'city', 'amount', 'units', 'code']);
@@ -329,7 +346,7 @@ describe('the web console in Chromium', () => {
     await page.waitForSelector('.manifest pre.json');
     const shown = JSON.parse((await page.textContent('.manifest pre.json'))!) as { version: number; name: string };
     expect(shown).toMatchObject({ version: 1, name: 'city-sales' });
-    await shot('11-dataset');
+    await shot('12-dataset');
   });
 
   it('axe-core: no critical accessibility violations on the main views', async () => {
