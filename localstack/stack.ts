@@ -58,10 +58,11 @@ function validation(on: boolean | undefined): Record<string, string> {
 
 let built = false;
 
-/** `npm start`'s launcher, built as `npm start` builds it (prestart), once per process. */
+/** `npm start`'s launcher and the web console, built as `npm start` builds them (prestart), once per process. */
 function buildStart(): string {
   if (!built) {
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build-start.mjs')], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build-console.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
     built = true;
   }
   return path.join(root, 'dist', 'start.mjs');

@@ -30,6 +30,8 @@ function say(msg: string): void {
 }
 
 async function main(): Promise<void> {
+  // the first thing printed: where to go (the banner repeats it once everything is up)
+  say(`web console: http://127.0.0.1:${httpPort}/ (starting…)`);
   let s3server: S3ServerHandle | undefined;
   let endpoint = env.S3_ENDPOINT;
   const childEnv: NodeJS.ProcessEnv = {
@@ -133,12 +135,13 @@ function banner(endpoint: string): void {
   process.stdout.write(
     [
       '',
-      '  Lakehouse is running',
+      `  Lakehouse is running — open the console: ${api}/`,
+      '',
       `    HTTP API        ${api}   (GET /health, POST /uploads, GET /uploads/{id}, POST /sql, /catalog/…, GET /openapi.json)`,
       `    S3              ${endpoint}   bucket '${bucketName}'`,
       `    Lambda invoke   http://127.0.0.1:${lambdaPort}`,
       '',
-      '  Next:',
+      '  Next: drop a CSV file on the console, or',
       '    npx lakehouse upload data.csv --name mydata',
       '    npx lakehouse sql "SELECT count(*) FROM mydata"',
       '',

@@ -98,6 +98,8 @@ describe('sls package', () => {
     expect(sql.Timeout).toBeLessThanOrEqual(30); // API Gateway's integration limit
     expect(Number(sql.Environment.Variables.LAKEHOUSE_SQL_TIMEOUT_MS)).toBeLessThan(sql.Timeout * 1000);
     expect(cfn.Resources.HttpApiRouteDefault.Properties.RouteKey).toBe('$default');
+    const routes = Object.values<any>(cfn.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
+    expect(routes).toContain('GET /');
   });
 
   it('ingest: a failed async invocation goes to an SQS dead-letter queue; the sweeper runs every few minutes', () => {
@@ -201,5 +203,9 @@ describe('sls package', () => {
     }
     const health = await zipEntries(path.join(dir, 'health.zip'));
     expect(health.map((e) => e.name)).toEqual(['functions/health.cjs']);
+    // the console's page travels inside its function's bundle (dist/console/console.json, inlined)
+    const consoleZip = await zipEntries(path.join(dir, 'console.zip'));
+    expect(consoleZip.map((e) => e.name)).toContain('functions/console.cjs');
+    expect(consoleZip.find((e) => e.name === 'functions/console.cjs')!.size).toBeGreaterThan(300_000);
   });
 });

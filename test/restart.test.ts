@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 describe('the local stack killed during a large ingest', () => {
-  it('finishes the upload after a restart, without a new PUT', async () => {
+  // two stack starts, a 400,000-row file and a re-driven ingest: more than the default 60 s on a busy machine
+  it('finishes the upload after a restart, without a new PUT', { timeout: 300_000 }, async () => {
     const rows = 400_000;
     const file = path.join(dir, 'workers.csv');
     await generateWorkers(rows, file, 5);

@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3, bucket } from './client.js';
-import { validateKey } from './keys.js';
+import { keys, validateKey } from './keys.js';
 import { LakehouseError, errorMessage } from '../errors.js';
 
 interface AwsErrorShape {
@@ -285,6 +285,15 @@ export async function presignGet(key: string, expiresIn: number, downloadName?: 
     ...(downloadName ? { ResponseContentDisposition: `attachment; filename="${downloadName}"` } : {}),
   });
   return getSignedUrl(s3(), cmd, { expiresIn });
+}
+
+/**
+ * The origin (scheme://host[:port]) of the URLs presignPut/presignGet hand out: exactly what a
+ * browser page must be allowed to connect to for a presigned PUT (the console's CSP). Presigning
+ * is local (no request); the key is never fetched.
+ */
+export async function presignedOrigin(): Promise<string> {
+  return new URL(await presignGet(keys.result('origin-probe', 'csv'), 60)).origin;
 }
 
 /** Creates the bucket if missing (local stack and tests; on AWS the stack owns it). */
