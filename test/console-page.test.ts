@@ -9,16 +9,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { parse } from 'yaml';
-import { build } from 'esbuild';
 import { handler } from '../functions/console.js';
 import { callHttp, httpEvent, lambdaContext } from './helpers/lambda.js';
 import { scopedEnv } from './helpers/env.js';
+import { withBundledHandler } from './helpers/bundle.js';
 
 const setEnv = scopedEnv();
 const sha = (t: string) => crypto.createHash('sha256').update(t, 'utf8').digest('base64');
@@ -97,30 +93,12 @@ describe('GET /', () => {
   });
 
   it('works from a bundle built as serverless-esbuild builds it, away from the checkout', async () => {
-    const opts = parse(fs.readFileSync('serverless.yml', 'utf8')).custom.esbuild;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-bundle-'));
-    try {
-      const out = path.join(dir, 'functions', 'console.cjs');
-      const result = await build({
-        entryPoints: ['functions/console.ts'],
-        outfile: out,
-        bundle: opts.bundle,
-        platform: opts.platform,
-        format: opts.format,
-        target: opts.target,
-        loader: opts.loader,
-        define: opts.define,
-        external: opts.external,
-        logLevel: 'silent',
-      });
-      expect(result.warnings).toEqual([]);
-      const bundled = createRequire(out)(out) as { handler: typeof handler };
-      const res = await bundled.handler(httpEvent({ method: 'GET', path: '/' }) as never, lambdaContext() as never);
+    const warnings = await withBundledHandler<typeof handler>('console', async (bundled) => {
+      const res = await bundled(httpEvent({ method: 'GET', path: '/' }) as never, lambdaContext() as never);
       expect(res.statusCode).toBe(200);
       expect(res.body).toContain('<title>Lakehouse console</title>');
       expect(res.headers['content-security-policy']).toContain("script-src 'sha256-");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    expect(warnings).toEqual([]);
   });
 });

@@ -6,13 +6,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { parse } from 'yaml';
-import { build } from 'esbuild';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { handler as openapi } from '../functions/openapi.js';
+import { withBundledHandler } from './helpers/bundle.js';
 import { handler as health } from '../functions/health.js';
 import { callHttp, httpEvent, lambdaContext } from './helpers/lambda.js';
 import { assertMatchesOpenApi } from './helpers/openapi.js';
@@ -80,30 +78,12 @@ describe('GET /openapi.json', () => {
   });
 
   it('works from a bundle built as serverless-esbuild builds it, away from the checkout', async () => {
-    const opts = parse(fs.readFileSync('serverless.yml', 'utf8')).custom.esbuild;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-bundle-'));
-    try {
-      const out = path.join(dir, 'functions', 'openapi.cjs');
-      const result = await build({
-        entryPoints: ['functions/openapi.ts'],
-        outfile: out,
-        bundle: opts.bundle,
-        platform: opts.platform,
-        format: opts.format,
-        target: opts.target,
-        loader: opts.loader,
-        define: opts.define,
-        external: opts.external,
-        logLevel: 'silent',
-      });
-      expect(result.warnings).toEqual([]);
-      const bundled = createRequire(out)(out) as { handler: typeof openapi };
-      const res = await bundled.handler(httpEvent({ method: 'GET', path: '/openapi.json' }) as never, lambdaContext() as never);
+    const warnings = await withBundledHandler<typeof openapi>('openapi', async (bundled) => {
+      const res = await bundled(httpEvent({ method: 'GET', path: '/openapi.json' }) as never, lambdaContext() as never);
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual(doc);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    expect(warnings).toEqual([]);
   });
 });
 
