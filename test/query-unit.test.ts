@@ -7,6 +7,8 @@ import { cleaner } from '../lib/query/duck-errors.js';
 import { Deadline } from '../lib/query/deadline.js';
 import { sqlResponse } from '../lib/http/sql-response.js';
 import { LakehouseError } from '../lib/errors.js';
+import { selectObjects, tableFilter } from '../lib/query/prune.js';
+import type { StoredManifest } from '../lib/catalog/manifest.js';
 
 describe('parseSqlRequest / formatFromAccept', () => {
   it('Accept picks the format; the body overrides it', () => {
@@ -110,5 +112,37 @@ describe('error cleaning, deadline, response shaping', () => {
     const spilled = sqlResponse({ format: 'json', body: '{}', rowCount: 9, truncated: true, queryId: 'q', elapsedMs: 5, execMs: 3, uploadMs: 2, resultUrl: 'https://x' });
     expect(spilled.headers).toMatchObject({ 'x-lakehouse-result-url': 'https://x', 'server-timing': 'exec;dur=3, upload;dur=2' });
     expect(spilled.raw!.contentType).toBe('application/json');
+  });
+});
+
+describe('pruning (prune.ts) on DuckDB\'s own AST', () => {
+  const manifest = (stats: Array<{ min: string; max: string }>, type: string) =>
+    ({
+      dataset_id: 'x',
+      name: 't',
+      schema_fingerprint: 'f',
+      schema: [{ name: 'v', type, nullable: true }],
+      objects: stats.map((s, i) => ({ key: `datasets/t/o${i}.parquet`, size: 1, row_count: 1, stats: [{ name: 'v', min: s.min, max: s.max, nulls: 0 }] })),
+      row_count: stats.length,
+      version: 1,
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      commit_id: '',
+      mode: 'create',
+    }) as StoredManifest;
+  const kept = async (sql: string, m: StoredManifest) => {
+    const con = await (await DuckDBInstance.create(':memory:')).connect();
+    const r = await con.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+    return selectObjects(m, tableFilter(JSON.parse(String(r.getRows()[0]![0])).statements)).length;
+  };
+
+  it('keeps what it cannot compare exactly: hour 24, integers past 2^53, other types', async () => {
+    const ts = manifest([{ min: '2024-03-01 00:00:00', max: '2024-03-01 00:00:00' }, { min: '2024-05-01 00:00:00', max: '2024-05-01 00:00:00' }], 'TIMESTAMP');
+    expect(await kept("SELECT * FROM t WHERE v = '2024-03-01 00:00:00'", ts)).toBe(1);
+    expect(await kept("SELECT * FROM t WHERE v = '2024-02-29 24:00:00'", ts)).toBe(2); // DuckDB: March 1st
+    const big = manifest([{ min: '9007199254740993', max: '9007199254740993' }, { min: '1', max: '5' }], 'BIGINT');
+    expect(await kept('SELECT * FROM t WHERE v = 3', big)).toBe(1);
+    expect(await kept('SELECT * FROM t WHERE v = 9007199254740993', big)).toBe(2); // the AST's JSON rounds it
+    expect(await kept("SELECT * FROM t WHERE v = '3'", big)).toBe(2); // a string against a BIGINT: DuckDB casts, we do not guess
   });
 });

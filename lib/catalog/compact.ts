@@ -3,7 +3,7 @@
  * objects rewritten by DuckDB into objects of about `targetBytes`, committed as one new version —
  * readers see the old objects or the new ones, never both. Rows keep their order (objects are read
  * in manifest order with insertion order preserved) and their values (each column is written with
- * the dataset's type, exactly as the query view reads it). The old objects stay for the versions
+ * the dataset's type, read exactly as the query view reads it: read-sql.ts). The old objects stay for the versions
  * that reference them (time travel) and GC.
  *
  * Concurrency: the commit is decided on the newest head. Objects appended meanwhile are kept after
@@ -20,7 +20,8 @@ import { log } from '../log.js';
 import { normalizeName } from '../names.js';
 import { keys } from '../storage/keys.js';
 import { downloadToFile, uploadFile } from '../storage/objects.js';
-import { normalizeType, type ObjectRef, type StoredManifest } from './manifest.js';
+import type { ObjectRef, StoredManifest } from './manifest.js';
+import { readObjectsSql } from './read-sql.js';
 import { parquetFileStats, type ColumnStats } from './stats.js';
 import { duckdbFieldIds } from '../iceberg/schema.js';
 import { commit, loadCatalog, mapLimit, readHead, type Decision } from './store.js';
@@ -79,15 +80,14 @@ export function planBins(objects: ObjectRef[], target: number): ObjectRef[][] {
 }
 
 /** The bin's rows, in order, as one Parquet file with the dataset's column types. */
-async function rewrite(m: StoredManifest, files: string[], out: string): Promise<{ rows: number; stats: ColumnStats[] }> {
+async function rewrite(m: StoredManifest, objects: ObjectRef[], files: string[], out: string): Promise<{ rows: number; stats: ColumnStats[] }> {
   const db = await createInstance('compact', { preserve_insertion_order: 'true' });
   const con = await db.connect();
   try {
     // Iceberg field ids as the ingest writes them (the dataset's column positions)
     const ids = duckdbFieldIds(m.schema, sqlIdent);
-    const cols = m.schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
     const r = await con.run(
-      `COPY (SELECT ${cols.join(', ')} FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)) ` +
+      `COPY (${await readObjectsSql(con, m, objects, files)}) ` +
         `TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${ids ? `, FIELD_IDS ${ids}` : ''})`,
     );
     return { rows: Number(r.rowsChanged), stats: await parquetFileStats(con, out, m.schema) };
@@ -120,7 +120,7 @@ export async function compactDataset(rawName: string, targetBytes = DEFAULT_TARG
         return f;
       });
       const out = path.join(dir, `out-${part}.parquet`);
-      const { rows, stats } = await rewrite(head, files, out);
+      const { rows, stats } = await rewrite(head, bin, files, out);
       const expected = bin.reduce((n, o) => (n === null || o.row_count === null ? null : n + o.row_count), 0 as number | null);
       if (expected !== null && rows !== expected) {
         throw new Error(`compaction read ${rows} rows where the manifest lists ${expected}`);

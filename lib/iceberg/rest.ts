@@ -91,6 +91,8 @@ async function currentMetadata(name: string): Promise<{ location: string; metada
     // the head's publish failed or is in flight: serve the newest complete earlier version
     file = await latestPublished(name, head.version);
     metadata = file ? await getJson<TableMetadata>(metadataKey(name, file)) : undefined;
+    // never the metadata of a dataset dropped before this one was created under the same name
+    if (metadata && metadata['table-uuid'] !== head.dataset_id) metadata = undefined;
   }
   if (!metadata || !file) throw noSuchTable(name, 'its Iceberg metadata is not published yet');
   return { location: s3Uri(metadataKey(name, file)), metadata };

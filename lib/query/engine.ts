@@ -18,7 +18,8 @@ import { isValidName } from '../names.js';
 import { listDatasetNames, loadCatalog, readHead, readVersion, versionKey, CatalogCorruptError, mapLimit, type LoadResult } from '../catalog/store.js';
 import { readLatestSnapshot, writeSnapshot } from '../catalog/snapshot.js';
 import { headObject } from '../storage/objects.js';
-import { isDropped, normalizeType, type StoredManifest } from '../catalog/manifest.js';
+import { isDropped, normalizeType, type ObjectRef, type StoredManifest } from '../catalog/manifest.js';
+import { readObjectsSql } from '../catalog/read-sql.js';
 import { ObjectCache } from './cache.js';
 import { selectObjects, type TableFilter } from './prune.js';
 
@@ -26,6 +27,8 @@ export interface MaterializeOptions {
   /** The statement's prunable filter (prune.ts) and the connection that runs it. */
   filter?: TableFilter;
   con?: DuckDBConnection;
+  /** The caller's list of temp views made on `con`: filled as they are made, even if materialize then fails. */
+  temps?: string[];
 }
 
 export interface Materialized {
@@ -192,6 +195,16 @@ export class Engine {
     return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${cols.join(', ')} WHERE false`;
   }
 
+  /** The view over a version's files (read-sql.ts: an evolved dataset's objects are read by schema). */
+  private async viewSql(m: StoredManifest, objects: ObjectRef[], files: string[], view: string): Promise<string> {
+    const con = await this.lease();
+    try {
+      return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${await readObjectsSql(con, m, objects, files)}`;
+    } finally {
+      this.giveBack(con);
+    }
+  }
+
   /** Forgets a dataset and its time-travel views. */
   private async forget(name: string): Promise<void> {
     for (const [view, st] of [...this.datasets]) {
@@ -306,7 +319,7 @@ export class Engine {
    */
   async materialize(names: string[], opts: MaterializeOptions = {}): Promise<Materialized> {
     const pinned: string[] = [];
-    const temps: string[] = [];
+    const temps: string[] = opts.temps ?? [];
     let ddl = false;
     const scan = { objectsScanned: 0, objectsTotal: 0, bytesFetched: 0 };
     const states = names.map((n) => this.datasets.get(n)).filter((s): s is DatasetState => !!s);
@@ -329,7 +342,7 @@ export class Engine {
           pinned.push(...keys);
           if (objects.length < m.objects.length) {
             // pruned: a view of this request's connection only, shadowing the dataset's
-            const sql = files.length === 0 ? this.placeholderSql(m, cur.view) : viewSql(m, files, cur.view);
+            const sql = files.length === 0 ? this.placeholderSql(m, cur.view) : await this.viewSql(m, objects, files, cur.view);
             await opts.con!.run(sql.replace(/^CREATE OR REPLACE VIEW /, 'CREATE OR REPLACE TEMP VIEW '));
             temps.push(cur.view);
             pruneKey += `${cur.view}:${crypto.createHash('sha1').update(keys.join('\n')).digest('hex')};`;
@@ -340,15 +353,14 @@ export class Engine {
           if (files.length === 0) {
             await this.ddl(this.placeholderSql(m, cur.view), cur.view);
           } else {
-            await this.ddl(viewSql(m, files, cur.view), cur.view);
+            await this.ddl(await this.viewSql(m, objects, files, cur.view), cur.view);
           }
           cur.realVersion = m.version;
         });
       }
     } catch (e) {
       this.cache.release(pinned);
-      if (opts.con) await dropTemps(opts.con, temps);
-      throw e;
+      throw e; // the temp views are the caller's to drop (opts.temps), or its connection to discard
     }
     return { pins: pinned, ddl, temps, pruneKey, scan };
   }
@@ -395,19 +407,6 @@ async function loadForEngine(): Promise<LoadResult> {
     );
   }
   return { manifests, errors: rest.errors };
-}
-
-/**
- * The view over a version's files. Objects of an evolved dataset differ in schema: they are read
- * by name (a column an object lacks is NULL) and each column is cast to the dataset's type.
- */
-export function viewSql(m: StoredManifest, files: string[], view = m.name): string {
-  const list = `[${files.map(sqlString).join(', ')}]`;
-  if (!m.objects.some((o) => o.schema_fingerprint !== undefined && o.schema_fingerprint !== m.schema_fingerprint)) {
-    return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${m.schema.map((c) => sqlIdent(c.name)).join(', ')} FROM read_parquet(${list})`;
-  }
-  const cols = m.schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${normalizeType(c.type) ?? 'VARCHAR'}) AS ${sqlIdent(c.name)}`);
-  return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS SELECT ${cols.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
 }
 
 let engine: Promise<Engine> | undefined;

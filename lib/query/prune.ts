@@ -57,6 +57,9 @@ function literal(n: unknown): Literal | undefined {
   const v = o.value as { type?: { id?: string; type_info?: { scale?: number } }; is_null?: boolean; value?: unknown } | undefined;
   if (!v || v.is_null) return undefined;
   const id = v.type?.id;
+  // the AST is JSON: an integer beyond 2^53 (a BIGINT literal, a DECIMAL's unscaled digits) was
+  // rounded by JSON.parse, so it says nothing exact
+  if (typeof v.value === 'number' && Number.isInteger(v.value) && !Number.isSafeInteger(v.value)) return undefined;
   if ((id === 'INTEGER' || id === 'BIGINT' || id === 'HUGEINT' || id === 'SMALLINT' || id === 'TINYINT') && (typeof v.value === 'number' || typeof v.value === 'string')) {
     const text = String(v.value);
     return /^-?\d+$/.test(text) ? { kind: 'int', text } : undefined;
@@ -154,7 +157,8 @@ function valueText(type: string, v: Literal): string | undefined {
       return (v.kind === 'string' || v.kind === 'date') && /^\d{4}-\d{2}-\d{2}$/.test(v.text) ? v.text : undefined;
     case 'TIMESTAMP': {
       if (v.kind !== 'string' && v.kind !== 'timestamp') return undefined;
-      const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?)?$/.exec(v.text);
+      // hours 00–23 only: DuckDB reads '24:00:00' as the next day, which text order would not
+      const m = /^(\d{4}-\d{2}-\d{2})(?:[ T]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d{1,6}))?)?$/.exec(v.text);
       if (!m) return undefined;
       const frac = (m[3] ?? '').replace(/0+$/, '');
       return `${m[1]} ${m[2] ?? '00:00:00'}${frac ? `.${frac}` : ''}`;

@@ -83,7 +83,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
   });
   const scratch = requestDir(engine.scratchDir, queryId);
   let pins: string[] = [];
-  let temps: string[] = [];
+  const temps: string[] = [];
   let pruneKey = '';
   let scan: ScanFacts | undefined;
   try {
@@ -97,9 +97,8 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
       if (shape.schemaOnly) return;
       const needed = resolveTables(shape, (n) => engine.isDataset(n));
       const t0 = Date.now();
-      const m = await engine.materialize(needed, { filter: shape.filter, con });
+      const m = await engine.materialize(needed, { filter: shape.filter, con, temps });
       pins = m.pins;
-      temps = m.temps;
       pruneKey = m.pruneKey;
       scan = { ...m.scan, materializeMs: Date.now() - t0 };
       deadline.check();
@@ -125,7 +124,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
         engine.release(pins);
         pins = [];
         await dropTemps(con, temps);
-        temps = [];
+        temps.length = 0;
       }
     } else {
       await engine.refresh(candidates);
