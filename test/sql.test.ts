@@ -211,6 +211,14 @@ describe('results', () => {
 });
 
 describe('freshness and caching', () => {
+  it('a dataset named like a CTE of another scope is still read (a CTE name is not global)', async () => {
+    expect((await upload('y\n1\n2\n', { name: 'ctx' })).status.state).toBe('ready');
+    await resetEngine(); // cold: the dataset is a placeholder until something materialises it
+    const r = await sql({ sql: 'SELECT count(*) FROM ctx WHERE y IN (WITH ctx AS (SELECT 1 AS y) SELECT y FROM ctx)' });
+    expect(r.status).toBe(200);
+    expect(r.json.rows).toEqual([[1]]);
+  });
+
   it('read-your-writes: a dataset is visible to the next /sql call after ready; a replace too', async () => {
     await rows('SELECT count(*) FROM small'); // warm engine
     const r = await upload('a,b\n1,2\n', { name: 'fresh' });

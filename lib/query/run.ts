@@ -61,12 +61,16 @@ export async function runSql(req: SqlRequest): Promise<QueryResult> {
   }
 }
 
-/** The datasets a statement names (not CTEs, not qualified names), lower-cased. */
-function candidateNames(shape: SqlShape): string[] {
+/**
+ * The names a statement reads that may be datasets (unqualified), lower-cased. A CTE's name counts
+ * when it is also a known dataset: a CTE is only its own scope's, and the same name elsewhere in the
+ * statement is the dataset (other CTE names are left out: no catalog request for them).
+ */
+function candidateNames(shape: SqlShape, isDataset: (name: string) => boolean): string[] {
   const names = shape.tables
     .filter((t) => !t.catalog && (!t.schema || t.schema.toLowerCase() === 'main'))
     .map((t) => t.name.toLowerCase())
-    .filter((n) => !shape.ctes.has(n));
+    .filter((n) => !shape.ctes.has(n) || isDataset(n));
   return [...new Set(names)];
 }
 
@@ -89,7 +93,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
   try {
     const shape = await inspectCached(con, req.sql, clean);
     deadline.check();
-    const candidates = candidateNames(shape);
+    const candidates = candidateNames(shape, (n) => engine.isDataset(n));
     const userSql = req.sql.replace(/[\s;]+$/, '');
     const execute = () =>
       executeStatement({ engine, con, userSql, datasets: resolveTables(shape, (n) => engine.isDataset(n)), req, queryId, started, dir: scratch.dir, deadline, pruneKey, scan });

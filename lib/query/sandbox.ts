@@ -120,11 +120,13 @@ export function resolveTables(shape: SqlShape, isDataset: (name: string) => bool
   for (const t of shape.tables) {
     const name = t.name.toLowerCase();
     const qualified = (t.catalog && t.catalog.toLowerCase() !== 'memory') || (t.schema && t.schema.toLowerCase() !== 'main');
-    if (!qualified && shape.ctes.has(name)) continue;
+    // a dataset first: a CTE of the same name may exist in one scope while another scope reads the
+    // dataset (CTE names are not global); materialising it when unneeded costs only a fetch
     if (!qualified && isDataset(name)) {
       needed.add(name);
       continue;
     }
+    if (!qualified && shape.ctes.has(name)) continue;
     if (qualified) {
       throw forbiddenStatement(`Only datasets can be queried; "${[t.catalog, t.schema, t.name].filter(Boolean).join('.')}" is not one.`);
     }
