@@ -1,36 +1,9 @@
 /** The slices of the API's JSON (openapi.yaml) the console reads. */
-export interface SchemaColumn {
-  name: string;
-  type: string;
-  nullable: boolean;
-}
-
-export interface ObjectRef {
-  key: string;
-  size: number;
-  row_count: number | null;
-}
-
-export interface Manifest {
-  dataset_id: string;
-  name: string;
-  schema_fingerprint: string;
-  schema: SchemaColumn[];
-  objects: ObjectRef[];
-  row_count: number | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface CsvHints {
-  delimiter?: string;
-  quote?: string;
-  escape?: string;
-  header?: boolean;
-  skip_lines?: number;
-  encoding?: string;
-}
+// the server's own declarations (dependency-free modules; types only, nothing enters the bundle)
+export type { SchemaColumn, ObjectRef, Manifest } from '../lib/catalog/manifest-types.js';
+export type { CsvHints, ColumnReport } from '../lib/ingest/report-types.js';
+import type { ColumnReport } from '../lib/ingest/report-types.js';
+import type { Manifest } from '../lib/catalog/manifest-types.js';
 
 export interface PresignedUpload {
   upload_id: string;
@@ -39,16 +12,6 @@ export interface PresignedUpload {
   method: 'PUT';
   headers: Record<string, string>;
   status_url: string;
-}
-
-export interface ColumnReport {
-  name: string;
-  type: string;
-  non_empty: number;
-  empty: number;
-  reason: string;
-  rejected_types?: Array<{ type: string; value: string; line: number; reason: string }>;
-  renamed_from?: string;
 }
 
 export interface Transformation {

@@ -4,54 +4,11 @@
 import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest } from '../errors.js';
-import type { ColumnStats } from './stats.js';
+import type { Manifest, ObjectRef, SchemaColumn, SegmentRef } from './manifest-types.js';
+
+export type { ColumnStats, Manifest, ObjectRef, SchemaChangeEntry, SchemaColumn, SegmentRef } from './manifest-types.js';
 
 export const DATASET_NAMESPACE = 'a8f3c1d2-4e5b-5a6c-9d8e-7f0a1b2c3d4e';
-
-export interface SchemaColumn {
-  name: string;
-  type: string;
-  nullable: boolean;
-}
-
-export interface ObjectRef {
-  key: string;
-  size: number;
-  row_count: number | null;
-  /** The object's own schema, when it differs from the dataset's (an evolved dataset). */
-  schema_fingerprint?: string;
-  /** Per-column min/max/null count (stats.ts); absent when not known (e.g. registered objects). */
-  stats?: ColumnStats[];
-}
-
-export interface Manifest {
-  dataset_id: string;
-  name: string;
-  schema_fingerprint: string;
-  schema: SchemaColumn[];
-  objects: ObjectRef[];
-  row_count: number | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  /** The schema changes this version made (absent when none). */
-  schema_changes?: SchemaChangeEntry[];
-}
-
-/** One schema change a version made (docs/adr/0008-schema-evolution-and-drop.md). */
-export interface SchemaChangeEntry {
-  /** evolve — added: a new column; widened: its type grew; missing: absent from the new rows (NULL there). overwrite — added, removed, changed. */
-  change: 'added' | 'widened' | 'missing' | 'removed' | 'changed';
-  name: string;
-  from?: string;
-  to?: string;
-}
-
-/** A file of object entries that a version lists instead of holding them inline (segments.ts). */
-export interface SegmentRef {
-  key: string;
-  objects: number;
-}
 
 /** What a version file stores beyond the API manifest. */
 export interface StoredManifest extends Manifest {

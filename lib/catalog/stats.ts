@@ -7,16 +7,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../duckdb.js';
-import type { SchemaColumn } from './manifest.js';
+import type { ColumnStats, SchemaColumn } from './manifest-types.js';
 
-export interface ColumnStats {
-  name: string;
-  /** Smallest and largest non-null value, as text; null when unknown (no exact statistics, or only NULLs). */
-  min: string | null;
-  max: string | null;
-  /** NULLs in the column; null when unknown. */
-  nulls: number | null;
-}
+export type { ColumnStats } from './manifest-types.js';
 
 export const ORDERABLE = new Set(['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']);
 

@@ -14,22 +14,15 @@
 import type { Dialect } from './scan.js';
 import { isCommentLine, parseSample, type SampleRecord } from './sample.js';
 import { isNumberish } from './types.js';
+import type { CsvHints } from './report-types.js';
+
+export type { CsvHints } from './report-types.js';
 
 const COMMON_DELIMITERS = [',', ';', '\t', '|'];
 const RARE_DELIMITERS = [':', '^', ' '];
 const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
 const QUOTES = ['"', "'"];
 const COMMON_CODES = COMMON_DELIMITERS.map((c) => c.charCodeAt(0));
-
-/** CSV hints from the upload request (contract v2, docs/api.md): each given field overrides detection. */
-export interface CsvHints {
-  delimiter?: string;
-  quote?: string;
-  escape?: string;
-  header?: boolean;
-  skip_lines?: number;
-  encoding?: string;
-}
 
 export interface Score {
   /** Data consistency: p × t. */
@@ -46,7 +39,6 @@ export interface Score {
   firstFull: number;
   records: number;
 }
-
 
 /** Is a text cell "clean" (a plausible value rather than an artefact of a wrong dialect)? */
 function cleanText(v: string, quoted: boolean, d: Dialect): boolean {

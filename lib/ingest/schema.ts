@@ -5,16 +5,9 @@
  */
 import type { ColumnStats } from './scan.js';
 import { TYPE_ORDER, typeName, whyNot } from './types.js';
+import type { ColumnReport } from './report-types.js';
 
-export interface ColumnReport {
-  name: string;
-  type: string;
-  non_empty: number;
-  empty: number;
-  reason: string;
-  rejected_types?: Array<{ type: string; value: string; line: number; reason: string }>;
-  renamed_from?: string;
-}
+export type { ColumnReport } from './report-types.js';
 
 export interface NamingResult {
   names: string[];
