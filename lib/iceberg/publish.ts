@@ -23,7 +23,6 @@ import { describeDataFile } from './stats.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, type ManifestFile } from './manifest-avro.js';
 import { nextMetadata, schemasWith, snapshotId } from './metadata.js';
 import { MetadataFileName, type DataFile, type TableMetadata } from './types.js';
-import { registerInGlue } from './glue.js';
 
 /** Hadoop-table convention: the newest version number, as text. */
 const VERSION_HINT = 'version-hint.text';
@@ -190,6 +189,8 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
   ctx.requests++;
   await putObject(keys.icebergMetadataFile(m.name, VERSION_HINT), String(m.version), { contentType: 'text/plain' });
   if (config().glueDatabase) {
+    // the Glue client is loaded only where Glue is configured (it is the largest module of a cold start)
+    const { registerInGlue } = await import('./glue.js');
     ctx.requests += await registerInGlue(m.name, tableLocation(m.name), s3Uri(key), fields);
   }
   return { ...base, metadataLocation: s3Uri(key), operation, requests: ctx.requests, replayed: ctx.replayed };

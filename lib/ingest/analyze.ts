@@ -13,7 +13,8 @@ import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { detect, type CsvHints, type Detection } from './detect.js';
 import { dialectLabel } from './sample.js';
-import { combineHeaderRows, scanFile, type Dialect, type ScanResult } from './scan.js';
+import { combineHeaderRows, type Dialect, type ScanResult } from './scan.js';
+import { scanFile, scanGrowingFile } from './scan-file.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
 import { typeName } from './types.js';
@@ -23,7 +24,8 @@ const HEAD_BYTES = 1024 * 1024;
 /** The head sample grows (up to this) until it holds enough whole lines: a 2 MB header line exists. */
 const MAX_HEAD_BYTES = 64 * 1024 * 1024;
 const HEAD_MIN_LINES = 50;
-const TAIL_BYTES = 64 * 1024;
+/** The tail sample (footer lines); an arriving file has these bytes on disk first (incoming.ts). */
+export const TAIL_BYTES = 64 * 1024;
 
 export interface Column {
   name: string;
@@ -99,35 +101,56 @@ function countLines(b: Buffer, max: number): number {
 }
 
 /** The head sample: 1 MiB, or more until it holds enough whole lines (very long header lines). */
-function readHead(input: string, size: number): Buffer {
+async function readHead(input: string, size: number, available: Available): Promise<Buffer> {
   let bytes = Math.min(size, HEAD_BYTES);
+  await available(bytes);
   let head = readBytes(input, bytes);
   while (bytes < size && bytes < MAX_HEAD_BYTES && countLines(head, HEAD_MIN_LINES) < HEAD_MIN_LINES) {
     bytes = Math.min(size, bytes * 4, MAX_HEAD_BYTES);
+    await available(bytes);
     head = readBytes(input, bytes);
   }
   return head;
 }
 
-export async function openText(input: string, workDir: string, encoding = 'utf-8', transcoded = false, hint?: string): Promise<TextFile> {
-  const size = fs.statSync(input).size;
+/** Resolves once bytes [0, pos) of the input are on disk (a file still downloading: lib/ingest/incoming.ts). */
+export type Available = (pos: number) => Promise<unknown>;
+const onDisk: Available = () => Promise.resolve();
+
+export interface OpenOptions {
+  /** The encoding the upload says the file is in (a CSV hint). */
+  hint?: string;
+  /** For a file still arriving: its final size and when its bytes are there. */
+  arriving?: { size: number; available: Available };
+  encoding?: string;
+  transcoded?: boolean;
+}
+
+export async function openText(input: string, workDir: string, o: OpenOptions = {}): Promise<TextFile> {
+  const { hint, encoding = 'utf-8', transcoded = false } = o;
+  const available = o.arriving?.available ?? onDisk;
+  const size = o.arriving?.size ?? fs.statSync(input).size;
+  /** Transcoding reads the whole file. */
+  const whole = () => available(size);
   if (size === 0) throw ingestError('empty_file', 'The file is empty.');
-  const head = readHead(input, size);
+  const head = await readHead(input, size, available);
   let textStart = 0;
   const utf16Bom = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
   if (!transcoded && hint && hint !== 'utf-8') {
     // the upload says which encoding the file is in
     const enc = hint === 'utf-16' ? (head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : 'utf-16le') : 'windows-1252';
     const out = path.join(workDir, `transcoded-${enc}.csv`);
+    await whole();
     await transcode(input, out, enc, hint === 'utf-16' && utf16Bom ? 2 : 0);
-    return openText(out, workDir, hint === 'utf-16' ? enc : hint, true);
+    return openText(out, workDir, { encoding: hint === 'utf-16' ? enc : hint, transcoded: true });
   }
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) textStart = 3;
   else if (!transcoded && !hint && utf16Bom) {
     const enc = head[0] === 0xff ? 'utf-16le' : 'utf-16be';
     const out = path.join(workDir, `transcoded-${enc}.csv`);
+    await whole();
     await transcode(input, out, enc, 2);
-    return openText(out, workDir, enc, true);
+    return openText(out, workDir, { encoding: enc, transcoded: true });
   }
   const text = head.subarray(textStart);
   if (looksBinary(text)) {
@@ -135,6 +158,7 @@ export async function openText(input: string, workDir: string, encoding = 'utf-8
   }
   if (!transcoded && !isUtf8(trimPartialUtf8(text, head.length < size))) {
     if (hint === 'utf-8') throw ingestError('not_text', 'The file is not valid UTF-8 text (the upload said it is UTF-8).');
+    await whole();
     return transcodeOrFail(input, head, workDir);
   }
   if (size <= HEAD_BYTES && text.every((c) => c === 32 || c === 9 || c === 10 || c === 13)) {
@@ -149,7 +173,7 @@ async function transcodeOrFail(input: string, sample: Buffer, workDir: string): 
   }
   const out = path.join(workDir, 'transcoded-windows-1252.csv');
   await transcode(input, out, 'windows-1252');
-  return openText(out, workDir, 'windows-1252', true);
+  return openText(out, workDir, { encoding: 'windows-1252', transcoded: true });
 }
 
 /** Byte offset after the first `n` physical lines of b (LF, CRLF or CR), or -1 when b has fewer. */
@@ -198,17 +222,22 @@ export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
   return { text: t, detection, start, end, sampleColumns, direct };
 }
 
-export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
+/**
+ * The pass over every record. With `available`, the file is still arriving and the pass reads
+ * each chunk once its bytes are on disk (the scan runs while the upload downloads).
+ */
+export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Available): Promise<Analysis> {
   const { text: t, detection, start, end } = p;
   const d = detection.dialect;
-  const scan = scanFile(t.file, start, end, {
+  const scanOpts = {
     dialect: d,
     header: detection.header,
     headerRows: detection.headerRows,
     fields: detection.fields,
     keepGoing: opts.badRows === 'quarantine',
     firstLine: detection.tableLine,
-  });
+  };
+  const scan = available ? await scanGrowingFile(t.file, start, end, scanOpts, available) : scanFile(t.file, start, end, scanOpts);
   if (scan.nulAt >= 0) {
     throw ingestError('not_text', `The file contains a NUL byte (at byte ${scan.nulAt}, near line ${scan.line}): it is not text.`, {
       line: scan.line,
@@ -331,9 +360,9 @@ export function scanTable(p: Plan, opts: AnalyzeOptions): Analysis {
 
 /** All three phases, transcoding and starting over when non-UTF-8 bytes turn up late. */
 export async function analyzeFile(input: string, opts: AnalyzeOptions): Promise<Analysis> {
-  const t = await openText(input, opts.workDir, 'utf-8', false, opts.hints?.encoding);
+  const t = await openText(input, opts.workDir, { hint: opts.hints?.encoding });
   try {
-    return scanTable(planTable(t, opts.hints), opts);
+    return await scanTable(planTable(t, opts.hints), opts);
   } catch (e) {
     if (!(e instanceof NotUtf8Error)) throw e;
     const again = await retranscode(t, e, opts.workDir);

@@ -2,12 +2,23 @@
  * The early conversion (ADR 0004): when the table is the whole file in a shape DuckDB reads as is,
  * DuckDB converts with the head sample's types while the full scan runs. The scan decides: the
  * result is kept only if the scan ends with the same schema and nothing to set aside.
+ *
+ * When the file is still downloading (ADR 0014), DuckDB reads it through a named pipe that a pump
+ * fills as the bytes arrive (fifo.ts), so download, scan and conversion overlap.
  */
 import path from 'node:path';
 import { log } from '../log.js';
 import { startConversion, type Conversion } from './convert.js';
-import type { Analysis, Column, Plan } from './analyze.js';
+import type { Analysis, Available, Column, Plan } from './analyze.js';
 import { sameColumns } from './analyze.js';
+import { makeFifo, pumpInto, type Pump } from './fifo.js';
+
+/** A file still arriving: the conversion streams it when it can. */
+export interface Arriving {
+  complete: boolean;
+  size: number;
+  available: Available;
+}
 
 export class EarlyConversion {
   private constructor(
@@ -15,31 +26,60 @@ export class EarlyConversion {
     private readonly columns: Column[],
     private readonly result: Promise<{ rows?: number; error?: unknown }>,
     readonly output: string,
+    private readonly pump: Pump | undefined,
   ) {}
 
-  /** Starts converting when the plan allows it; undefined otherwise. */
-  static async start(plan: Plan, workDir: string): Promise<EarlyConversion | undefined> {
+  /** Did DuckDB read the file while it downloaded? */
+  get streamed(): boolean {
+    return this.pump !== undefined;
+  }
+
+  /**
+   * Starts converting when the plan allows it; undefined otherwise. A file still arriving is
+   * streamed through a pipe when the system has them; else the conversion waits for the file.
+   */
+  static async start(plan: Plan, workDir: string, arriving?: Arriving): Promise<EarlyConversion | undefined> {
     if (!plan.direct) return undefined;
     const output = path.join(workDir, 'early.parquet');
-    const conversion = await startConversion({
-      input: plan.text.file,
-      output,
-      dialect: plan.detection.dialect,
-      header: plan.detection.header,
-      columns: plan.sampleColumns,
-      maxRecordBytes: plan.detection.sampleMaxRecord * 4,
-    });
+    let input = plan.text.file;
+    let pump: Pump | undefined;
+    if (arriving && !arriving.complete) {
+      const fifo = path.join(workDir, 'early.fifo');
+      if (await makeFifo(fifo)) {
+        pump = pumpInto(fifo, plan.text.file, arriving.size, arriving.available);
+        input = fifo;
+      } else await arriving.available(arriving.size);
+    }
+    let conversion: Conversion;
+    try {
+      conversion = await startConversion({
+        input,
+        output,
+        dialect: plan.detection.dialect,
+        header: plan.detection.header,
+        columns: plan.sampleColumns,
+        maxRecordBytes: plan.detection.sampleMaxRecord * 4,
+      });
+    } catch (e) {
+      pump?.stop();
+      throw e;
+    }
     const result = conversion.done.then(
       (rows) => ({ rows }),
       (error: unknown) => ({ error }),
     );
-    return new EarlyConversion(conversion, plan.sampleColumns, result, output);
+    // DuckDB has stopped reading: the pump has nothing left to do
+    void result.then(() => pump?.stop());
+    return new EarlyConversion(conversion, plan.sampleColumns, result, output, pump);
   }
 
   /** Stops it and waits until DuckDB has let go of the files. */
   async cancel(): Promise<void> {
     this.conversion.cancel();
+    // a pipe read blocks until data or end of file comes: closing the pipe ends it
+    this.pump?.stop();
     await this.result;
+    await this.pump?.done;
   }
 
   /**

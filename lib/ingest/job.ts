@@ -10,17 +10,18 @@ import path from 'node:path';
 import { config } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { isValidName } from '../names.js';
-import { downloadToFile, headObject, uploadFile, type Head } from '../storage/objects.js';
+import { headObject, uploadFile, type Head } from '../storage/objects.js';
 import { keys } from '../storage/keys.js';
 import { fingerprint, type StoredManifest } from '../catalog/manifest.js';
 import { evolveSchema, storageTypes } from '../catalog/evolve.js';
 import { warmEncoder } from '../catalog/codec.js';
 import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
-import { NotUtf8Error, openText, planTable, retranscode, scanTable, type Analysis } from './analyze.js';
+import { NotUtf8Error, openText, planTable, retranscode, scanTable, TAIL_BYTES, type Analysis } from './analyze.js';
 import { gunzip, ingestError, isGzip, prepareInput, writeRejects } from './prepare.js';
 import { csvToParquet, fileStats, warmUp } from './convert.js';
 import { EarlyConversion } from './early.js';
+import { IncomingFile } from './incoming.js';
 import type { UploadRecord } from './status.js';
 
 const MAX_UNCOMPRESSED_FACTOR = 4;
@@ -61,9 +62,7 @@ export class IngestJob {
 
   async run(): Promise<JobResult> {
     const name = this.checkObject();
-    const raw = await this.timed('download', () => this.download());
-    const text = await this.decompress(raw);
-    const { a, fp, current, early } = await this.timed('detect', () => this.analyze(text, name));
+    const { a, fp, current, early } = await this.receive(name);
     const parquet = path.join(this.workDir, 'data.parquet');
     const conversion = await this.timed('convert', () => this.convert(a, early, parquet));
     const [stored, stats] = await Promise.all([
@@ -88,9 +87,11 @@ export class IngestJob {
     const report: Record<string, unknown> = {
       ...a.report,
       ...(committed.manifest.schema_changes?.length && committed.written ? { schema_changes: committed.manifest.schema_changes } : {}),
-      conversion: conversion.overlapped
-        ? 'started while scanning, with the sample types (the full scan confirmed them)'
-        : 'after the scan',
+      conversion: conversion.streamed
+        ? 'streamed while the file downloaded and was scanned, with the sample types (the full scan confirmed them)'
+        : conversion.overlapped
+          ? 'started while scanning, with the sample types (the full scan confirmed them)'
+          : 'after the scan',
       rows: conversion.rows,
       ...(stored.note ? { object: stored.note } : {}),
       ...(bad ? { rejected_rows: bad } : {}),
@@ -134,18 +135,40 @@ export class IngestJob {
     return rec.name.toLowerCase();
   }
 
-  /** The object to local disk; a cold container starts DuckDB and the manifest writer meanwhile. */
-  private async download(): Promise<string> {
-    const raw = path.join(this.workDir, 'upload.bin');
+  /**
+   * The object arrives and is analysed at once (ADR 0014): the scan, and for a plain file DuckDB's
+   * conversion, read the file while it downloads. A gzip object is downloaded whole first, then
+   * decompressed and analysed. A cold container starts DuckDB and the manifest writer meanwhile.
+   */
+  private async receive(name: string): Promise<Analyzed> {
+    const t0 = Date.now();
     const warming = Promise.all([warmUp(), warmEncoder()]);
-    await downloadToFile(this.input.key, raw);
-    await warming;
-    return raw;
+    const incoming = IncomingFile.start(this.input.key, path.join(this.workDir, 'upload.bin'), this.input.head, TAIL_BYTES);
+    const downloaded = incoming.done.then(() => {
+      this.timings.download = incoming.finishedAt - t0;
+    });
+    downloaded.catch(() => undefined);
+    try {
+      await incoming.available(2);
+      let analyzed: Analyzed;
+      if (isGzip(incoming.file)) {
+        await downloaded;
+        const text = await this.decompress(incoming.file);
+        analyzed = await this.timed('detect', () => this.analyze(text, name));
+      } else analyzed = await this.timed('detect', () => this.analyze(incoming.file, name, incoming));
+      await downloaded;
+      await incoming.tail;
+      await warming;
+      return analyzed;
+    } catch (e) {
+      incoming.abort();
+      await Promise.allSettled([incoming.done, incoming.tail]);
+      throw e;
+    }
   }
 
   /** gzip by its magic bytes, with a cap against gzip bombs. */
   private async decompress(raw: string): Promise<string> {
-    if (!isGzip(raw)) return raw;
     return this.timed('decompress', async () => {
       const text = path.join(this.workDir, 'upload.csv');
       await gunzip(raw, text, config().maxUploadBytes * MAX_UNCOMPRESSED_FACTOR);
@@ -158,27 +181,32 @@ export class IngestJob {
    * Encoding, dialect and the pass over every record; the conversion starts with the sample's
    * types meanwhile when it can. Fails fast on schema drift (checked again atomically at commit).
    */
-  private async analyze(textFile: string, name: string): Promise<Analyzed> {
+  private async analyze(textFile: string, name: string, incoming?: IncomingFile): Promise<Analyzed> {
     const rec = this.rec;
     const hints = rec.csv ?? {};
     const opts = { badRows: rec.bad_rows, workDir: this.workDir, hints };
-    let text = await openText(textFile, this.workDir, 'utf-8', false, hints.encoding);
-    let plan = planTable(text, hints);
+    const arriving = incoming && { size: incoming.size, available: (pos: number) => incoming.available(pos) };
     const currentP = readCatalogHead(name);
     currentP.catch(() => undefined);
-    let early = await EarlyConversion.start(plan, this.workDir);
+    let text = await openText(textFile, this.workDir, { hint: hints.encoding, arriving });
+    // still the arriving file (not a transcoded copy): the plan needs its tail, the scan waits for its bytes
+    const live = incoming && text.file === incoming.file ? incoming : undefined;
+    if (live) await live.tail;
+    let plan = planTable(text, hints);
+    let early = await EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });
     try {
       let a: Analysis;
       try {
-        a = scanTable(plan, opts);
+        a = await scanTable(plan, opts, live && arriving!.available);
       } catch (e) {
         if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;
-        // bytes deep in the file are not UTF-8: transcode and start over
+        // bytes deep in the file are not UTF-8: transcode (the whole file) and start over
         await early?.cancel();
         early = undefined;
+        await incoming?.done;
         text = await retranscode(text, e, this.workDir);
         plan = planTable(text, hints);
-        a = scanTable(plan, opts);
+        a = await scanTable(plan, opts);
       }
       let fp = fingerprint(a.columns);
       const current = await currentP;
@@ -199,9 +227,10 @@ export class IngestJob {
   }
 
   /** Keeps the early conversion if the scan confirmed it, else converts with the final types. */
-  private async convert(a: Analysis, early: EarlyConversion | undefined, parquet: string): Promise<{ rows: number; overlapped: boolean }> {
+  private async convert(a: Analysis, early: EarlyConversion | undefined, parquet: string): Promise<{ rows: number; overlapped: boolean; streamed: boolean }> {
     let rows = early ? await early.keep(a) : undefined;
     const overlapped = rows !== undefined;
+    const streamed = overlapped && early!.streamed;
     if (overlapped) fs.renameSync(early!.output, parquet);
     else {
       const input = prepareInput(a, this.workDir);
@@ -217,7 +246,7 @@ export class IngestJob {
     if (rows !== a.scan.records) {
       throw new LakehouseError('internal', `Converter and scanner disagree on the row count (${rows} vs ${a.scan.records}); nothing was ingested.`);
     }
-    return { rows, overlapped };
+    return { rows, overlapped, streamed };
   }
 
   /**

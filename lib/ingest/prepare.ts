@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LakehouseError } from '../errors.js';
-import { scanFile, type ScannedRecord, type Dialect, type ScanOptions, type BadRecord } from './scan.js';
+import type { ScannedRecord, Dialect, ScanOptions, BadRecord } from './scan.js';
+import { scanFile } from './scan-file.js';
 import type { Analysis } from './analyze.js';
 
 export function ingestError(code: string, message: string, details?: Record<string, unknown>): LakehouseError {

@@ -5,8 +5,6 @@
  * stays bounded whatever the file size; prepare.ts uses it to re-emit the records as canonical CSV
  * when the file needs cleaning before DuckDB reads it.
  */
-import fs from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import { T_ALL, TYPE_ORDER, classify } from './types.js';
 
 export interface Dialect {
@@ -118,7 +116,7 @@ export interface ScanOptions {
   raw?: boolean;
 }
 
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 export class Scanner {
   readonly d: Dialect;
@@ -612,80 +610,4 @@ export function combineHeaderRows(rows: string[][]): string[] {
   const out: string[] = [];
   for (let j = 0; j < n; j++) out.push(rows.map((r) => r[j] ?? '').filter((c) => c.trim().length > 0).join(' '));
   return out;
-}
-
-
-/**
- * Scans file bytes [start, end) in chunks. Validates UTF-8 and refuses NUL bytes on the way
- * (reported through scanner.invalidUtf8At / nulAt, which stop the scan).
- */
-export function scanFile(file: string, start: number, end: number, opts: ScanOptions, chunkSize = 8 * 1024 * 1024): ScanResult {
-  const scanner = new Scanner(opts);
-  const fd = fs.openSync(file, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(chunkSize);
-    let filled = 0; // bytes in buf
-    let base = start; // absolute offset of buf[0]
-    let readPos = start;
-    for (;;) {
-      if (filled === buf.length) {
-        if (buf.length >= MAX_RECORD_BYTES * 2) throw new Error('record too large');
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const want = Math.min(buf.length - filled, end - readPos);
-      const n = want > 0 ? fs.readSync(fd, buf, filled, want, readPos) : 0;
-      const prevFilled = filled;
-      filled += n;
-      readPos += n;
-      const final = readPos >= end || n === 0;
-      // binary and encoding checks on the new bytes
-      if (scanner.nulAt < 0) {
-        const z = buf.subarray(prevFilled, filled).indexOf(0);
-        if (z >= 0) {
-          scanner.nulAt = base + prevFilled + z;
-          scanner.stopped = true;
-          break;
-        }
-      }
-      const consumed = scanner.scan(buf, 0, filled, base, final);
-      if (scanner.invalidUtf8At < 0 && !isUtf8(buf.subarray(0, consumed))) {
-        scanner.invalidUtf8At = base + firstInvalidUtf8(buf.subarray(0, consumed));
-        scanner.stopped = true;
-      }
-      if (scanner.stopped || final) {
-        scanner.offset = base + consumed;
-        break;
-      }
-      // carry the incomplete record to the front
-      buf.copy(buf, 0, consumed, filled);
-      filled -= consumed;
-      base += consumed;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  scanner.finish();
-  return scanner.result();
-}
-
-/** Offset of the first byte that starts an invalid UTF-8 sequence (slow path, errors only). */
-function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    let need: number;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) need = 2;
-    else if (c >= 0xf0 && c <= 0xf4) need = 3;
-    else return i;
-    if (i + need >= b.length + 0 && i + need > b.length - 1 + 1) return i;
-    for (let k = 1; k <= need; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
-    i += need + 1;
-  }
-  return b.length;
 }

@@ -248,14 +248,43 @@ export async function downloadToFile(key: string, file: string): Promise<number>
   return (await fs.promises.stat(file)).size;
 }
 
-/** Uploads a local file (multipart above 8 MiB; at most 2 parts in memory). */
+/**
+ * An object's body as a stream (optionally a byte range), refused with `object_changed` when the
+ * object is no longer the one whose ETag the caller saw.
+ */
+export async function getObjectStream(key: string, opts: { etag?: string; range?: [number, number] } = {}): Promise<Readable> {
+  validateKey(key);
+  let r;
+  try {
+    r = await s3().send(
+      new GetObjectCommand({
+        Bucket: bucket(),
+        Key: key,
+        ...(opts.etag ? { IfMatch: `"${opts.etag}"` } : {}),
+        ...(opts.range ? { Range: `bytes=${opts.range[0]}-${opts.range[1] - 1}` } : {}),
+      }),
+    );
+  } catch (e) {
+    if (isNotFound(e)) throw new LakehouseError('not_found', `Object ${key} does not exist.`);
+    if (isPreconditionFailed(e)) throw new LakehouseError('object_changed', `Object ${key} changed while it was read.`);
+    throw storageError('GET', e);
+  }
+  const etag = r.ETag?.replace(/"/g, '');
+  if (opts.etag && etag && etag !== opts.etag) {
+    (r.Body as Readable).destroy();
+    throw new LakehouseError('object_changed', `Object ${key} changed while it was read.`);
+  }
+  return r.Body as Readable;
+}
+
+/** Uploads a local file (multipart above 8 MiB; 4 parts in flight, 32 MiB in memory at most). */
 export async function uploadFile(key: string, file: string, contentType: string): Promise<void> {
   validateKey(key);
   const up = new Upload({
     client: s3(),
     params: { Bucket: bucket(), Key: key, Body: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), ContentType: contentType },
     partSize: 8 * 1024 * 1024,
-    queueSize: 2,
+    queueSize: 4,
   });
   try {
     await up.done();

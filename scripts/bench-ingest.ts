@@ -1,0 +1,288 @@
+/**
+ * `npm run bench:ingest` (also part of `npm run bench`) — upload to queryable as the user sees
+ * it: from the moment the PUT of the CSV finishes to the moment `GET /uploads/{id}` says `ready`,
+ * through the real local stack (`npm start`'s launcher: serverless-offline + the embedded S3
+ * server), beside two anchors measured in the same run, interleaved round by round:
+ *
+ *   duckdb     DuckDB alone on the local file: COPY (FROM read_csv(f)) TO parquet
+ *   anchor     what a user would script by hand: a plain GET of the uploaded object to a file,
+ *              DuckDB alone on it, a plain PUT of the Parquet (AWS SDK v3, lib-storage Upload)
+ *
+ * warm: the stack has ingested before, the anchors run in this (warm) process.
+ * fresh: the first upload after the stack starts (a new stack per run), the anchors in a new
+ *        process each (DuckDB instance creation included).
+ * Peak RSS of an ingest: the real ingest handler in a fresh process (scripts/bench-child.ts).
+ *
+ *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--out bench/ingest-results.json]
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { startStack, type Stack } from '../localstack/stack.js';
+import { generateWorkers, parseRows } from './gen-workers.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const exec = promisify(execFile);
+const say = (s: string) => process.stderr.write(`[bench:ingest] ${s}\n`);
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const r0 = (n: number) => Math.round(n);
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const POLL_MS = 20;
+
+export interface IngestBenchOptions {
+  rows: string;
+  runs: number;
+  fresh: number;
+  big: string;
+}
+
+async function ensureData(label: string): Promise<string> {
+  const file = path.join(root, 'bench', 'data', `workers_${label}.csv`);
+  if (!fs.existsSync(file)) {
+    say(`generating ${file}…`);
+    await generateWorkers(parseRows(label), file);
+  }
+  return file;
+}
+
+function s3For(stack: Stack): S3Client {
+  return new S3Client({
+    endpoint: stack.s3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+}
+
+/** PUT done → `ready`, as a client sees it (status polled every POLL_MS). */
+async function lakehouseUpload(stack: Stack, csv: string, name: string): Promise<Json> {
+  const size = fs.statSync(csv).size;
+  const p = (await (
+    await fetch(`${stack.api}/uploads`, { method: 'POST', body: JSON.stringify({ name, size, mode: 'replace', filename: 'workers.csv' }) })
+  ).json()) as Json;
+  await exec('curl', ['-sS', '-f', '-T', csv, p.url, '-o', '/dev/null']);
+  const t0 = performance.now();
+  for (;;) {
+    const st = (await (await fetch(`${stack.api}/uploads/${p.upload_id}`)).json()) as Json;
+    if (st.state === 'ready' || st.state === 'failed') {
+      const ms = performance.now() - t0;
+      if (st.state !== 'ready') throw new Error(`ingest failed: ${JSON.stringify(st.error)}`);
+      return { ms, key: p.key, timings_ms: st.timings_ms, conversion: st.report?.conversion };
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+const convertSql = (csv: string, out: string) => `COPY (FROM read_csv('${csv}')) TO '${out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
+
+/** DuckDB alone on the local file. */
+async function duckdbAlone(db: DuckDBInstance, csv: string, dir: string): Promise<number> {
+  const con = await db.connect();
+  const out = path.join(dir, 'duckdb-alone.parquet');
+  const t = performance.now();
+  await con.run(convertSql(csv, out));
+  const ms = performance.now() - t;
+  con.closeSync();
+  fs.rmSync(out, { force: true });
+  return ms;
+}
+
+/** The hand-scripted anchor: GET the object, DuckDB, PUT the Parquet. */
+async function anchor(s3: S3Client, bucket: string, key: string, db: DuckDBInstance, dir: string): Promise<Json> {
+  const csv = path.join(dir, 'anchor.csv');
+  const out = path.join(dir, 'anchor.parquet');
+  const t0 = performance.now();
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  await pipeline(r.Body as Readable, fs.createWriteStream(csv));
+  const t1 = performance.now();
+  const con = await db.connect();
+  await con.run(convertSql(csv, out));
+  con.closeSync();
+  const t2 = performance.now();
+  await new Upload({ client: s3, params: { Bucket: bucket, Key: `anchor/${path.basename(dir)}.parquet`, Body: fs.createReadStream(out) } }).done();
+  const t3 = performance.now();
+  fs.rmSync(csv, { force: true });
+  fs.rmSync(out, { force: true });
+  return { ms: t3 - t0, get_ms: t1 - t0, duckdb_ms: t2 - t1, put_ms: t3 - t2 };
+}
+
+/** The anchors in a fresh process (DuckDB created there): `--child <what> <args…>`. */
+async function childMain(args: string[]): Promise<void> {
+  const [what, ...rest] = args;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-anchor-'));
+  const t = performance.now();
+  const db = await DuckDBInstance.create(':memory:');
+  let r: Json;
+  if (what === 'duckdb') {
+    await duckdbAlone(db, rest[0]!, dir);
+    r = { ms: performance.now() - t };
+  }  else {
+    const [endpoint, bucket, key] = rest;
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const a = await anchor(s3, bucket!, key!, db, dir);
+    r = { ...a, ms: performance.now() - t };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ ...r, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+}
+
+async function inChild(...args: string[]): Promise<Json> {
+  const t = performance.now();
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], { cwd: root, maxBuffer: 1 << 24 });
+  return { ...(JSON.parse(stdout.trim().split('\n').pop()!) as Json), wall_ms: performance.now() - t };
+}
+
+/** Peak RSS of the real ingest handler in a fresh process, on an object of the stack's bucket. */
+async function ingestRss(stack: Stack, key: string, size: number): Promise<Json> {
+  const env = {
+    ...process.env,
+    S3_ENDPOINT: stack.s3,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    LAKEHOUSE_BUCKET: stack.bucket,
+    LAKEHOUSE_TMP_DIR: path.join(stack.dataDir, 'rss-tmp'),
+    LAKEHOUSE_LOG_LEVEL: 'warn',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    NODE_OPTIONS: '--openssl-legacy-provider',
+  };
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/bench-child.ts'), 'ingest', key, String(size)], {
+    env,
+    cwd: root,
+    maxBuffer: 1 << 24,
+  });
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as Json;
+  return { peak_rss_mb: r.peak_rss_mb, total_ms: r.timings?.total, timings_ms: r.timings };
+}
+
+export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
+  const csv = await ensureData(o.rows);
+  const size = fs.statSync(csv).size;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
+  const out: Json = { file: path.relative(root, csv), bytes: size, poll_ms: POLL_MS };
+  const db = await DuckDBInstance.create(':memory:');
+  try {
+    // ── fresh: a new stack per run, its first upload; the anchors in new processes ──
+    const fresh: Json[] = [];
+    for (let i = 0; i < o.fresh; i++) {
+      say(`fresh run ${i + 1}/${o.fresh}…`);
+      const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')) });
+      try {
+        const ours = await lakehouseUpload(stack, csv, 'workers');
+        // the anchors' time from DuckDB's creation on (Node's own start is not counted)
+        const a = await inChild('anchor', stack.s3, stack.bucket, ours.key);
+        const d = await inChild('duckdb', csv);
+        fresh.push({ lakehouse_ms: ours.ms, timings_ms: ours.timings_ms, anchor_ms: a.ms, anchor: a, duckdb_ms: d.ms });
+      } finally {
+        await stack.stop();
+      }
+    }
+    // ── warm: one stack; round by round, ours, the anchor, DuckDB alone ──
+    const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')) });
+    const s3 = s3For(stack);
+    const warm: Json[] = [];
+    try {
+      say('warm-up…');
+      const w = await lakehouseUpload(stack, csv, 'workers');
+      await anchor(s3, stack.bucket, w.key, db, work);
+      await duckdbAlone(db, csv, work);
+      for (let i = 0; i < o.runs; i++) {
+        say(`warm round ${i + 1}/${o.runs}…`);
+        const ours = await lakehouseUpload(stack, csv, 'workers');
+        const a = await anchor(s3, stack.bucket, ours.key, db, work);
+        const d = await duckdbAlone(db, csv, work);
+        warm.push({ lakehouse_ms: ours.ms, timings_ms: ours.timings_ms, conversion: ours.conversion, anchor_ms: a.ms, anchor: a, duckdb_ms: d });
+      }
+      say('peak RSS of an ingest in a fresh process…');
+      out.ingest_peak_rss = await ingestRss(stack, w.key, size);
+      // ── the big file: one of each ──
+      if (o.big !== 'none') {
+        const big = await ensureData(o.big);
+        const bigSize = fs.statSync(big).size;
+        say(`big file ${path.basename(big)} (${(bigSize / 1e9).toFixed(2)} GB)…`);
+        const ours = await lakehouseUpload(stack, big, 'workers_big');
+        const a = await anchor(s3, stack.bucket, ours.key, db, work);
+        const d = await duckdbAlone(db, big, work);
+        const rss = await ingestRss(stack, ours.key, bigSize);
+        out.big = {
+          file: path.relative(root, big),
+          bytes: bigSize,
+          lakehouse_ms: r0(ours.ms),
+          timings_ms: ours.timings_ms,
+          anchor_ms: r0(a.ms),
+          anchor: mapRound(a),
+          duckdb_ms: r0(d),
+          ratio_vs_anchor: ratio(ours.ms, a.ms),
+          ratio_vs_duckdb: ratio(ours.ms, d),
+          ingest_peak_rss: rss,
+        };
+      }
+    } finally {
+      await stack.stop();
+      s3.destroy();
+    }
+    const summary = (runs: Json[]) => {
+      const m = { lakehouse_ms: r0(median(runs.map((r) => r.lakehouse_ms))), anchor_ms: r0(median(runs.map((r) => r.anchor_ms))), duckdb_ms: r0(median(runs.map((r) => r.duckdb_ms))) };
+      return {
+        runs: runs.length,
+        ...m,
+        ratio_vs_anchor: ratio(m.lakehouse_ms, m.anchor_ms),
+        ratio_vs_duckdb: ratio(m.lakehouse_ms, m.duckdb_ms),
+        rounds: runs.map((r) => ({ ...mapRound(r), anchor: mapRound(r.anchor) })),
+      };
+    };
+    out.warm = summary(warm);
+    out.fresh = summary(fresh);
+    out.first_upload_penalty_ms = r0(out.fresh.lakehouse_ms - out.warm.lakehouse_ms);
+    return out;
+  } finally {
+    db.closeSync();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function mapRound(r: Json): Json {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? r0(v) : v]));
+}
+
+function print(r: Json): void {
+  const row = (label: string, s: Json) =>
+    `${label.padEnd(8)} lakehouse ${String(s.lakehouse_ms).padStart(6)} ms | anchor ${String(s.anchor_ms).padStart(6)} ms | duckdb ${String(s.duckdb_ms).padStart(6)} ms | ×anchor ${s.ratio_vs_anchor} | ×duckdb ${s.ratio_vs_duckdb} (median of ${s.runs})`;
+  console.log(`PUT done → ready, ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB)`);
+  console.log(row('warm', r.warm));
+  console.log(row('fresh', r.fresh));
+  console.log(`first-upload penalty ${r.first_upload_penalty_ms} ms; ingest peak RSS (fresh process) ${r.ingest_peak_rss?.peak_rss_mb} MB`);
+  if (r.big) console.log(`big: ${r.big.file}: lakehouse ${r.big.lakehouse_ms} ms, anchor ${r.big.anchor_ms}, duckdb ${r.big.duckdb_ms}; peak RSS ${r.big.ingest_peak_rss.peak_rss_mb} MB`);
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    await childMain(argv.slice(1));
+  } else {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        rows: { type: 'string', default: '500k' },
+        runs: { type: 'string', default: '5' },
+        fresh: { type: 'string', default: '3' },
+        big: { type: 'string', default: '9M' },
+        out: { type: 'string', default: 'bench/ingest-results.json' },
+      },
+    });
+    const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big! });
+    fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
+    fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify({ when: new Date().toISOString(), ...r }, null, 2));
+    print(r);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The ingest reads the upload while it downloads (ADR 0014): the scan and DuckDB's conversion
+ * (through a named pipe) start before the last byte is on disk. These tests hold the download
+ * back byte by byte where the order matters, so they do not depend on how fast the machine is.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { freshBucket } from './helpers/s3.js';
+import { upload, duckdb } from './helpers/ingest.js';
+import { openText, planTable, scanTable, TAIL_BYTES } from '../lib/ingest/analyze.js';
+import { EarlyConversion } from '../lib/ingest/early.js';
+import { IncomingFile } from '../lib/ingest/incoming.js';
+import { headObject, putObject } from '../lib/storage/objects.js';
+import { LakehouseError } from '../lib/errors.js';
+
+let work: string;
+beforeAll(async () => {
+  await freshBucket('stream');
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-'));
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/** A CSV of `rows` rows: integers, quoted text with delimiters, quotes and newlines, decimals. */
+function bigCsv(rows: number, seed = 1): string {
+  const out = ['id,label,amount,note'];
+  let x = seed;
+  for (let i = 1; i <= rows; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const note = i % 97 === 0 ? `"line one\nline ""two"", with comma"` : `plain ${x % 1000}`;
+    out.push(`${i},"label ${x.toString(36)}, ok",${(x % 100000) / 100},${note}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** A gate over a complete file: `available(pos)` waits until the test opens the gate that far. */
+function gate(size: number) {
+  let open = 0;
+  const waiters: Array<{ pos: number; resolve: () => void }> = [];
+  return {
+    arriving: {
+      size,
+      get complete() {
+        return open >= size;
+      },
+      available: (pos: number) =>
+        Math.min(pos, size) <= open ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ pos: Math.min(pos, size), resolve })),
+    },
+    openTo(pos: number) {
+      open = Math.max(open, Math.min(pos, size));
+      for (const w of waiters.splice(0)) {
+        if (w.pos <= open) w.resolve();
+        else waiters.push(w);
+      }
+    },
+  };
+}
+
+async function parquetDigest(file: string): Promise<{ rows: number; digest: string }> {
+  const con = await duckdb();
+  try {
+    const r = await con.runAndReadAll(
+      `SELECT count(*)::BIGINT, md5(string_agg(concat_ws('|', id, label, amount::VARCHAR, note), '~' ORDER BY id)) FROM read_parquet('${file}')`,
+    );
+    const [rows, digest] = r.getRowsJson()[0] as [string, string];
+    return { rows: Number(rows), digest };
+  } finally {
+    con.closeSync();
+  }
+}
+
+describe('the conversion reads the file while it arrives', () => {
+  it('converts through the pipe exactly what DuckDB converts from the finished file', async () => {
+    const csv = bigCsv(60_000);
+    const file = path.join(work, 'big.csv');
+    fs.writeFileSync(file, csv);
+    const size = Buffer.byteLength(csv);
+    const g = gate(size);
+    g.openTo(2 * 1024 * 1024);
+    const dir = fs.mkdtempSync(path.join(work, 'job-'));
+    const text = await openText(file, dir, { arriving: g.arriving });
+    const plan = planTable(text);
+    const early = await EarlyConversion.start(plan, dir, g.arriving);
+    expect(early?.streamed).toBe(true);
+    // the rest of the file "arrives" while the scan and DuckDB wait for it
+    const scanning = scanTable(plan, { badRows: 'fail', workDir: dir }, g.arriving.available);
+    for (let pos = 2 * 1024 * 1024; pos <= size + 65536; pos += 65536) {
+      g.openTo(pos);
+      await new Promise((r) => setImmediate(r));
+    }
+    const a = await scanning;
+    const rows = await early!.keep(a);
+    expect(rows).toBe(60_000);
+    expect(a.scan.records).toBe(60_000);
+
+    // the same conversion from the finished file
+    const dir2 = fs.mkdtempSync(path.join(work, 'job-'));
+    const plan2 = planTable(await openText(file, dir2));
+    const whole = await EarlyConversion.start(plan2, dir2);
+    expect(whole?.streamed).toBe(false);
+    expect(await whole!.keep(await scanTable(plan2, { badRows: 'fail', workDir: dir2 }))).toBe(60_000);
+    const [piped, direct] = [await parquetDigest(early!.output), await parquetDigest(whole!.output)];
+    expect(piped).toEqual(direct);
+  });
+
+  it('a cancel while DuckDB waits on the pipe for bytes that never come returns (no hang)', async () => {
+    const csv = bigCsv(40_000, 7);
+    const file = path.join(work, 'stalled.csv');
+    fs.writeFileSync(file, csv);
+    const g = gate(Buffer.byteLength(csv));
+    g.openTo(1024 * 1024 + 10);
+    const dir = fs.mkdtempSync(path.join(work, 'job-'));
+    const plan = planTable(await openText(file, dir, { arriving: g.arriving }));
+    const early = await EarlyConversion.start(plan, dir, g.arriving);
+    expect(early?.streamed).toBe(true);
+    await new Promise((r) => setTimeout(r, 200)); // DuckDB is now blocked reading the pipe
+    await early!.cancel(); // resolves: the pipe is closed under it
+  });
+});
+
+describe('a large upload through the real handler', () => {
+  it('every value survives, and the report says how the conversion ran', async () => {
+    const csv = bigCsv(150_000, 3);
+    const r = await upload(csv, { name: 'streamed_big' });
+    expect(r.status.state).toBe('ready');
+    expect(r.status.row_count).toBe(150_000);
+    expect(r.status.report.conversion).toMatch(/^(streamed while the file downloaded|started while scanning)/);
+    expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
+    // the cells, compared with DuckDB reading the source with the same types
+    const src = path.join(work, 'src.csv');
+    fs.writeFileSync(src, csv);
+    const con = await duckdb();
+    try {
+      const q = (from: string) =>
+        `SELECT md5(string_agg(concat_ws('|', id, label, amount::VARCHAR, note), '~' ORDER BY id)) FROM ${from}`;
+      const want = await con.runAndReadAll(q(`read_csv('${src}', columns={'id':'BIGINT','label':'VARCHAR','amount':'DOUBLE','note':'VARCHAR'}, header=true, auto_detect=false, quote='"', escape='"', delim=',')`));
+      const key = r.status.dataset.objects[0].key as string;
+      const local = path.join(work, 'streamed.parquet');
+      const { downloadToFile } = await import('../lib/storage/objects.js');
+      await downloadToFile(key, local);
+      const got = await con.runAndReadAll(q(`read_parquet('${local}')`));
+      expect(got.getRowsJson()).toEqual(want.getRowsJson());
+    } finally {
+      con.closeSync();
+    }
+  });
+
+  it('a ragged row near the start of a large file fails the upload at that line', async () => {
+    const lines = bigCsv(120_000, 5).split('\n');
+    lines[40] = lines[40] + ',extra';
+    const r = await upload(lines.join('\n'), { name: 'ragged_big' });
+    expect(r.status.state).toBe('failed');
+    expect(r.status.error.code).toBe('ragged_row');
+    expect(r.status.error.line).toBe(41);
+  });
+
+  it('a type broken on the last line of a large file: the streamed conversion is discarded and the column is text', async () => {
+    const csv = bigCsv(120_000, 9).replace(/\n$/, '\nN/A,"x",1.5,last\n');
+    const r = await upload(csv, { name: 'late_text' });
+    expect(r.status.state).toBe('ready');
+    expect(r.status.row_count).toBe(120_001);
+    expect(r.status.report.columns[0].type).toBe('VARCHAR');
+    expect(r.status.report.conversion).toBe('after the scan');
+  });
+});
+
+describe('the download', () => {
+  it('an object replaced between the HEAD and the GET is refused, not mixed', async () => {
+    const key = `uploads/changed/${crypto.randomUUID()}.csv`;
+    await putObject(key, Buffer.from('a,b\n1,2\n'));
+    const head = (await headObject(key))!;
+    await putObject(key, Buffer.from('a,b\n1,2\n3,4\n'));
+    const inc = IncomingFile.start(key, path.join(work, 'changed.bin'), head, TAIL_BYTES);
+    const err = await inc.done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LakehouseError);
+    expect((err as LakehouseError).code).toBe('object_changed');
+    await expect(inc.available(head.size)).rejects.toBeInstanceOf(LakehouseError);
+  });
+
+  it('a tail fetched ahead sits at its place, and waiters see bytes only once they are written', async () => {
+    const body = Buffer.from(bigCsv(30_000, 11));
+    const key = `uploads/tail/${crypto.randomUUID()}.csv`;
+    await putObject(key, body);
+    const head = (await headObject(key))!;
+    const file = path.join(work, 'tail.bin');
+    const inc = IncomingFile.start(key, file, head, TAIL_BYTES);
+    await inc.tail;
+    const fd = fs.openSync(file, 'r');
+    const tail = Buffer.alloc(TAIL_BYTES);
+    fs.readSync(fd, tail, 0, TAIL_BYTES, body.length - TAIL_BYTES);
+    fs.closeSync(fd);
+    expect(tail.equals(body.subarray(body.length - TAIL_BYTES))).toBe(true);
+    await inc.available(body.length);
+    await inc.done;
+    expect(fs.readFileSync(file).equals(body)).toBe(true);
+  });
+});
