@@ -6,7 +6,7 @@
  *
  * The dataset is uploaded once (presign + PUT, the S3 event ingests it). Each level then runs on a
  * freshly started stack over the same data (serverless-offline's workers all cold, as after a
- * deploy) with no catalog snapshot (as after a new dataset): `requests` queries, `concurrency` at a
+ * deploy; the local Parquet cache emptied) with no catalog snapshot (as after a new dataset): `requests` queries, `concurrency` at a
  * time, three queries in turn. Reported per level: req/s, p50/p99/max latency, errors (non-2xx or
  * a failed connection, by kind), query engines started and snapshot writes (from the stack's log),
  * snapshot objects in the bucket, and Parquet downloads into the local cache (distinct files).
@@ -178,13 +178,14 @@ async function main(): Promise<void> {
     await upload(stack, csv);
     for (const [concurrency, requests] of levels) {
       await stack.stop();
+      // a cold machine: no local cache left by the previous level's engines
+      fs.rmSync(path.join(dataDir, 'tmp', 'cache'), { recursive: true, force: true });
       stack = await startStack({ dataDir, env });
       const s3 = s3For(stack);
       const old = await listKeys(s3, stack.bucket, '_catalog/snapshots/');
       if (old.length) await s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: old.map((Key) => ({ Key })) } }));
       const logFrom = stack.output().length;
       const cacheDir = path.join(dataDir, 'tmp', 'cache');
-      // files left by the previous stack's engines (a killed worker keeps its cache directory) are not this level's
       const before = cachedFiles(cacheDir);
       say(`concurrency ${concurrency}: ${requests} requests on a fresh stack…`);
       const r = await level(stack, concurrency, requests);
