@@ -15,8 +15,8 @@ import { config } from '../config.js';
 import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import { log } from '../log.js';
 import { isValidName } from '../names.js';
-import { listDatasetNames, loadCatalog, readHead, readVersion, versionKey, CatalogCorruptError, mapLimit, type LoadResult } from '../catalog/store.js';
-import { readLatestSnapshot, writeSnapshot } from '../catalog/snapshot.js';
+import { readHead, readVersion, versionKey, CatalogCorruptError, mapLimit } from '../catalog/store.js';
+import { loadForEngine } from './cold-catalog.js';
 import { headObject } from '../storage/objects.js';
 import { isDropped, normalizeType, type ObjectRef, type StoredManifest } from '../catalog/manifest.js';
 import { readObjectsSql } from '../catalog/read-sql.js';
@@ -89,7 +89,7 @@ export class Engine {
     const scratchDir = fs.mkdtempSync(path.join(path.dirname(cache.dir), 's-'));
     const removeScratch = () => fs.rmSync(scratchDir, { recursive: true, force: true });
     process.once('exit', removeScratch);
-    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadForEngine()]);
+    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadForEngine(cache)]);
     const engine = new Engine(instance, cache, scratchDir);
     engine.removeScratch = removeScratch;
     engine.setup = await instance.connect();
@@ -382,33 +382,6 @@ export class Engine {
   }
 }
 
-/**
- * The catalog as a cold engine needs it: the newest snapshot (one LIST + one GET) plus, read one by
- * one, the datasets created since. Versions newer than the snapshot are picked up by the per-query
- * probe. Without a snapshot, or when it missed datasets, the engine writes a fresh one for the next
- * cold start (unique name: never overwrites).
- */
-async function loadForEngine(): Promise<LoadResult> {
-  const [snap, names] = await Promise.all([
-    readLatestSnapshot().catch((e) => {
-      log.warn('query engine: snapshot not read', { err: e });
-      return undefined;
-    }),
-    listDatasetNames(),
-  ]);
-  const have = new Map((snap?.manifests ?? []).map((m) => [m.name, m]));
-  const missing = names.filter((n) => !have.has(n));
-  const rest = missing.length ? await loadCatalog(missing) : { manifests: [], errors: [] };
-  const manifests = [...names.filter((n) => have.has(n)).map((n) => have.get(n)!), ...rest.manifests];
-  if (!snap || rest.manifests.length > 0) {
-    writeSnapshot(manifests).then(
-      (key) => log.info('query engine: catalog snapshot written', { key, datasets: manifests.length }),
-      (e) => log.warn('query engine: snapshot not written', { err: e }),
-    );
-  }
-  return { manifests, errors: rest.errors };
-}
-
 let engine: Promise<Engine> | undefined;
 
 export function getEngine(): Promise<Engine> {
@@ -429,6 +402,7 @@ export async function resetEngine(): Promise<void> {
       dropped.instance.closeSync();
       process.removeListener('exit', dropped.removeScratch);
       dropped.removeScratch();
+      dropped.cache.dispose();
     } catch {
       /* already closed */
     }
