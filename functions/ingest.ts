@@ -3,11 +3,15 @@
  * the handler itself only throws on infrastructure errors, so that S3/Lambda retry those.
  */
 import { parseS3Event } from '../lib/storage/events.js';
-import { ingestEvent, type IngestOutcome } from '../lib/ingest/pipeline.js';
+import { ingestEvent, warmIngest, type IngestOutcome } from '../lib/ingest/pipeline.js';
 import { log, withLogContext } from '../lib/log.js';
+
+/** `{"lakehouse_warmup": true}`: load, create DuckDB and the manifest writer, ingest nothing (npm start sends it). */
+const isWarmup = (e: unknown) => typeof e === 'object' && e !== null && (e as Record<string, unknown>).lakehouse_warmup === true;
 
 export const handler = async (event: unknown, context?: { awsRequestId?: string }) =>
   withLogContext({ request_id: context?.awsRequestId, fn: 'ingest' }, async () => {
+    if (isWarmup(event)) return { results: [] as IngestOutcome[], warmed: await warmIngest() };
     const records = parseS3Event(event);
     if (records.length === 0) log.warn('ingest: event without S3 records');
     const results: IngestOutcome[] = [];

@@ -15,6 +15,7 @@ import { startS3Server, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, type S3ServerHandle 
 import { stopGroup } from '../localstack/process-group.js';
 import { subscriptionsFrom, matches, toAwsEvent, invokeAsync, type RawRecord } from '../localstack/event-bridge.js';
 import { runSchedules, schedulesFrom } from '../localstack/schedules.js';
+import { warmUp } from '../localstack/warmup.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -83,10 +84,19 @@ async function main(): Promise<void> {
     out.write(chunk);
     if (!ready && /Server ready/.test(chunk.toString())) {
       ready = true;
-      // scheduled functions (the sweeper, gc) run as EventBridge would run them
-      const override = env.LAKEHOUSE_LOCAL_SCHEDULE_MS ? Number(env.LAKEHOUSE_LOCAL_SCHEDULE_MS) : undefined;
-      stopSchedules = runSchedules(schedules, lambdaEndpoint, say, override);
-      banner(endpoint!);
+      // the functions a first upload goes through are loaded before the banner says "running"
+      const warming =
+        env.LAKEHOUSE_LOCAL_WARMUP === '0'
+          ? Promise.resolve()
+          : warmUp({ api: `http://127.0.0.1:${httpPort}`, lambda: lambdaEndpoint, direct: [...new Set(subs.map((s) => s.functionName))] }).then((r) =>
+              say(`warmed: ${r.join(', ')}`),
+            );
+      void warming.then(() => {
+        // scheduled functions (the sweeper, gc) run as EventBridge would run them
+        const override = env.LAKEHOUSE_LOCAL_SCHEDULE_MS ? Number(env.LAKEHOUSE_LOCAL_SCHEDULE_MS) : undefined;
+        stopSchedules = runSchedules(schedules, lambdaEndpoint, say, override);
+        banner(endpoint!);
+      });
     }
   };
   offline.stdout!.on('data', watch(process.stdout));

@@ -13,7 +13,9 @@ import { upload, duckdb } from './helpers/ingest.js';
 import { openText, planTable, scanTable, TAIL_BYTES } from '../lib/ingest/analyze.js';
 import { EarlyConversion } from '../lib/ingest/early.js';
 import { IncomingFile } from '../lib/ingest/incoming.js';
-import { headObject, putObject } from '../lib/storage/objects.js';
+import { headObject, listAll, putObject } from '../lib/storage/objects.js';
+import { handler as ingest } from '../functions/ingest.js';
+import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
 
 let work: string;
@@ -73,10 +75,11 @@ async function parquetDigest(file: string): Promise<{ rows: number; digest: stri
 
 describe('the conversion reads the file while it arrives', () => {
   it('converts through the pipe exactly what DuckDB converts from the finished file', async () => {
-    const csv = bigCsv(60_000);
+    const csv = bigCsv(240_000);
     const file = path.join(work, 'big.csv');
     fs.writeFileSync(file, csv);
     const size = Buffer.byteLength(csv);
+    expect(size).toBeGreaterThan(8 * 1024 * 1024); // streamed from 8 MiB on
     const g = gate(size);
     g.openTo(2 * 1024 * 1024);
     const dir = fs.mkdtempSync(path.join(work, 'job-'));
@@ -92,21 +95,21 @@ describe('the conversion reads the file while it arrives', () => {
     }
     const a = await scanning;
     const rows = await early!.keep(a);
-    expect(rows).toBe(60_000);
-    expect(a.scan.records).toBe(60_000);
+    expect(rows).toBe(240_000);
+    expect(a.scan.records).toBe(240_000);
 
     // the same conversion from the finished file
     const dir2 = fs.mkdtempSync(path.join(work, 'job-'));
     const plan2 = planTable(await openText(file, dir2));
     const whole = await EarlyConversion.start(plan2, dir2);
     expect(whole?.streamed).toBe(false);
-    expect(await whole!.keep(await scanTable(plan2, { badRows: 'fail', workDir: dir2 }))).toBe(60_000);
+    expect(await whole!.keep(await scanTable(plan2, { badRows: 'fail', workDir: dir2 }))).toBe(240_000);
     const [piped, direct] = [await parquetDigest(early!.output), await parquetDigest(whole!.output)];
     expect(piped).toEqual(direct);
   });
 
   it('a cancel while DuckDB waits on the pipe for bytes that never come returns (no hang)', async () => {
-    const csv = bigCsv(40_000, 7);
+    const csv = bigCsv(240_000, 7);
     const file = path.join(work, 'stalled.csv');
     fs.writeFileSync(file, csv);
     const g = gate(Buffer.byteLength(csv));
@@ -117,6 +120,20 @@ describe('the conversion reads the file while it arrives', () => {
     expect(early?.streamed).toBe(true);
     await new Promise((r) => setTimeout(r, 200)); // DuckDB is now blocked reading the pipe
     await early!.cancel(); // resolves: the pipe is closed under it
+  });
+  it('a cancel before DuckDB has opened the pipe returns too (20 times)', async () => {
+    const csv = bigCsv(240_000, 8);
+    const file = path.join(work, 'early-cancel.csv');
+    fs.writeFileSync(file, csv);
+    for (let i = 0; i < 20; i++) {
+      const g = gate(Buffer.byteLength(csv));
+      g.openTo(1024 * 1024 + 10);
+      const dir = fs.mkdtempSync(path.join(work, 'job-'));
+      const plan = planTable(await openText(file, dir, { arriving: g.arriving }));
+      const early = await EarlyConversion.start(plan, dir, g.arriving);
+      expect(early?.streamed).toBe(true);
+      await early!.cancel();
+    }
   });
 });
 
@@ -148,7 +165,7 @@ describe('a large upload through the real handler', () => {
   });
 
   it('a ragged row near the start of a large file fails the upload at that line', async () => {
-    const lines = bigCsv(120_000, 5).split('\n');
+    const lines = bigCsv(240_000, 5).split('\n');
     lines[40] = lines[40] + ',extra';
     const r = await upload(lines.join('\n'), { name: 'ragged_big' });
     expect(r.status.state).toBe('failed');
@@ -195,5 +212,14 @@ describe('the download', () => {
     await inc.available(body.length);
     await inc.done;
     expect(fs.readFileSync(file).equals(body)).toBe(true);
+  });
+});
+
+describe('a warm-up invocation', () => {
+  it('creates the ingest function\'s engines and writes nothing', async () => {
+    const before = (await listAll('')).objects.length;
+    const r = await ingest({ lakehouse_warmup: true }, lambdaContext('lakehouse-dev-ingest'));
+    expect(r).toEqual({ results: [], warmed: true });
+    expect((await listAll('')).objects.length).toBe(before);
   });
 });

@@ -33,6 +33,15 @@ describe('npm start', () => {
     expect(stack.output()).toContain('npx lakehouse sql');
   });
 
+  it('warms the functions a first upload goes through before it says it is running', () => {
+    const out = stack.output();
+    const warmed = out.indexOf('[lakehouse] warmed: ');
+    expect(warmed).toBeGreaterThan(-1);
+    // each warm-up answered (a failure would say "failed"), and the banner came after them
+    expect(out.slice(warmed).split('\n')[0]).toMatch(/^\[lakehouse\] warmed: status \d+ ms, presign \d+ ms, lakehouse-dev-ingest \d+ ms$/);
+    expect(out.indexOf('Lakehouse is running')).toBeGreaterThan(warmed);
+  });
+
   it('GET /health', async () => {
     const r = await apiFetch(`${stack.api}/health`);
     expect(r.status).toBe(200);

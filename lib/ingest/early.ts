@@ -13,6 +13,13 @@ import type { Analysis, Available, Column, Plan } from './analyze.js';
 import { sameColumns } from './analyze.js';
 import { makeFifo, pumpInto, type Pump } from './fifo.js';
 
+/**
+ * Smaller files are converted from the finished file: waiting for the rest of them costs little,
+ * and a pipe's end of file is only safe once DuckDB holds its end (a pipe larger than its buffer
+ * cannot be filled before the reader opens it).
+ */
+const STREAM_MIN_BYTES = 8 * 1024 * 1024;
+
 /** A file still arriving: the conversion streams it when it can. */
 export interface Arriving {
   complete: boolean;
@@ -45,7 +52,7 @@ export class EarlyConversion {
     let pump: Pump | undefined;
     if (arriving && !arriving.complete) {
       const fifo = path.join(workDir, 'early.fifo');
-      if (await makeFifo(fifo)) {
+      if (arriving.size >= STREAM_MIN_BYTES && (await makeFifo(fifo))) {
         pump = pumpInto(fifo, plan.text.file, arriving.size, arriving.available);
         input = fifo;
       } else await arriving.available(arriving.size);

@@ -30,7 +30,7 @@ export async function makeFifo(file: string): Promise<boolean> {
 export interface Pump {
   /** Resolves when every byte went into the pipe, or the pump stopped; never rejects. */
   done: Promise<void>;
-  /** Stops pumping and closes the pipe: DuckDB reads an end of file and its statement ends. */
+  /** Stops pumping, removes the pipe's name and closes it: DuckDB's open fails or it reads an end of file. */
   stop(): void;
 }
 
@@ -47,7 +47,11 @@ export function pumpInto(fifo: string, source: string, size: number, available: 
   let onStop: () => void = () => undefined;
   const halted = new Promise<void>((resolve) => (onStop = resolve));
   const stop = () => {
+    if (stopped) return;
     stopped = true;
+    // DuckDB may not have opened the pipe yet: with the name gone its open fails (the statement
+    // ends) instead of blocking for a writer that will never come; if it has, closing is its end of file
+    fs.rmSync(fifo, { force: true });
     sock.destroy();
     onStop();
   };

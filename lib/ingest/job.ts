@@ -193,16 +193,19 @@ export class IngestJob {
     const live = incoming && text.file === incoming.file ? incoming : undefined;
     if (live) await live.tail;
     let plan = planTable(text, hints);
-    let early = await EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });
+    // the conversion starts beside the scan (it may first wait for the rest of a small file)
+    const earlyP = EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });
+    earlyP.catch(() => undefined);
+    let early: EarlyConversion | undefined;
     try {
       let a: Analysis;
       try {
         a = await scanTable(plan, opts, live && arriving!.available);
+        early = await earlyP;
       } catch (e) {
         if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;
         // bytes deep in the file are not UTF-8: transcode (the whole file) and start over
-        await early?.cancel();
-        early = undefined;
+        await (await earlyP)?.cancel();
         await incoming?.done;
         text = await retranscode(text, e, this.workDir);
         plan = planTable(text, hints);
@@ -221,7 +224,7 @@ export class IngestJob {
       }
       return { a, fp, current, early };
     } catch (e) {
-      await early?.cancel();
+      await (early ?? (await earlyP.catch(() => undefined)))?.cancel();
       throw e;
     }
   }

@@ -19,6 +19,8 @@ import { publicManifest } from '../catalog/manifest.js';
 import { acquireLease, finishIngest } from './status.js';
 import { uploadError } from './failure.js';
 import { IngestJob } from './job.js';
+import { warmUp } from './convert.js';
+import { warmEncoder } from '../catalog/codec.js';
 import { newUploadRecord } from './record.js';
 
 export { prepareInput } from './prepare.js';
@@ -100,6 +102,12 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Creates what a first ingest would create (DuckDB, the manifest writer); for a warm-up invocation. */
+export async function warmIngest(): Promise<boolean> {
+  await Promise.all([warmUp(), warmEncoder()]);
+  return true;
 }
 
 function ensureDir(d: string): string {
