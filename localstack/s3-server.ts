@@ -20,6 +20,8 @@ export interface S3ServerOptions {
   silent?: boolean;
   /** Honour PUT If-None-Match:* like AWS (off by default: s3rver ignores it). */
   conditionalWrites?: boolean;
+  /** With conditionalWrites, also honour PUT If-Match:<etag> (compare-and-swap), as AWS does. */
+  ifMatch?: boolean;
 }
 
 export interface S3ServerHandle {
@@ -43,7 +45,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
     vhostBuckets: false,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [cors] })),
   });
-  if (opts.conditionalWrites) enforceIfNoneMatch(server);
+  if (opts.conditionalWrites) enforceIfNoneMatch(server, { ifMatch: opts.ifMatch });
   const addr = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
