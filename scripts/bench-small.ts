@@ -224,6 +224,9 @@ async function main(): Promise<void> {
       status_polls: (log.match(/\(λ: uploadStatus\)/g) ?? []).length,
     };
     if (failed.length) say(`failed: ${JSON.stringify(failed.slice(0, 3).map((o) => o.record?.error))}`);
+  } catch (e) {
+    say(`the stack's last output:\n${stack.output().slice(-4000)}`);
+    throw e;
   } finally {
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
