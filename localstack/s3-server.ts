@@ -20,6 +20,8 @@ export interface S3ServerOptions {
   silent?: boolean;
   /** Honour PUT If-None-Match:* like AWS (off by default: s3rver ignores it). */
   conditionalWrites?: boolean;
+  /** With conditionalWrites, also honour PUT If-Match:<etag> (compare-and-swap), as AWS does. */
+  ifMatch?: boolean;
 }
 
 export interface S3ServerHandle {
@@ -43,13 +45,61 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
     vhostBuckets: false,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [cors] })),
   });
-  if (opts.conditionalWrites) enforceIfNoneMatch(server);
+  if (opts.conditionalWrites) enforceIfNoneMatch(server, { ifMatch: opts.ifMatch });
+  cacheBucketConfigs(server);
   const addr = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
     port: addr.port,
     server,
     close: () => server.close(),
+  };
+}
+
+type Store = Record<'getSubresource' | 'putSubresource' | 'deleteSubresource', (bucket: string, key: string | undefined, x: unknown) => Promise<unknown>> & {
+  deleteBucket: (bucket: string) => Promise<unknown>;
+};
+
+/**
+ * s3rver reads the bucket's CORS and website documents from disk and parses them on every request
+ * (its cors and website middlewares): two file reads and an XML parse per request, the largest
+ * share of its own per-request work on a small ingest (profiled, BASELINE.md "Many small uploads").
+ * Bucket-level documents are kept in memory here, dropped when they are written or deleted.
+ */
+function cacheBucketConfigs(server: S3rver): void {
+  const store = (server as unknown as { store: Store }).store;
+  const get = store.getSubresource.bind(store);
+  const put = store.putSubresource.bind(store);
+  const del = store.deleteSubresource.bind(store);
+  const dropBucket = store.deleteBucket.bind(store);
+  const cached = new Map<string, Promise<unknown>>();
+  store.getSubresource = (bucket, key, type) => {
+    if (key !== undefined) return get(bucket, key, type);
+    const id = `${bucket}\0${String(type)}`;
+    let p = cached.get(id);
+    if (!p) {
+      p = get(bucket, key, type);
+      cached.set(id, p);
+      p.catch(() => cached.delete(id));
+    }
+    return p;
+  };
+  store.putSubresource = async (bucket, key, resource) => {
+    if (key === undefined) cached.delete(`${bucket}\0${(resource as { type: string }).type}`);
+    await put(bucket, key, resource);
+    if (key === undefined) cached.delete(`${bucket}\0${(resource as { type: string }).type}`);
+  };
+  store.deleteSubresource = async (bucket, key, type) => {
+    if (key === undefined) cached.delete(`${bucket}\0${String(type)}`);
+    await del(bucket, key, type);
+    if (key === undefined) cached.delete(`${bucket}\0${String(type)}`);
+  };
+  store.deleteBucket = async (bucket) => {
+    try {
+      return await dropBucket(bucket);
+    } finally {
+      for (const id of cached.keys()) if (id.startsWith(`${bucket}\0`)) cached.delete(id);
+    }
   };
 }
 

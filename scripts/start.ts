@@ -1,6 +1,9 @@
 /**
  * `npm start`: the whole product on loopback.
- *   - embedded S3 server (s3rver) on 127.0.0.1:$LAKEHOUSE_S3_PORT (4569), data under .lakehouse/
+ *   - embedded S3 server (s3rver) on 127.0.0.1:$LAKEHOUSE_S3_PORT (4569), data under .lakehouse/,
+ *     honouring conditional PUTs (If-None-Match: *, If-Match) as AWS S3 does, so commits and status
+ *     writes take the same lock-free path as on AWS; LAKEHOUSE_LOCAL_CONDITIONAL_WRITES=off serves
+ *     plain s3rver (which ignores them: the bakery-lock path, ADR 0002)
  *   - the bucket ($LAKEHOUSE_BUCKET, 'lakehouse') created if missing, with a browser CORS rule
  *   - serverless-offline: HTTP API on :$LAKEHOUSE_HTTP_PORT (3000), Lambda invoke on :$LAKEHOUSE_LAMBDA_PORT (3002)
  *   - S3 ObjectCreated events delivered to the functions declared with `s3` events in serverless.yml
@@ -25,6 +28,7 @@ const lambdaPort = Number(env.LAKEHOUSE_LAMBDA_PORT ?? 3002);
 const bucketName = env.LAKEHOUSE_BUCKET ?? 'lakehouse';
 const dataDir = path.resolve(root, env.LAKEHOUSE_DATA_DIR ?? '.lakehouse');
 const slsBin = path.join(root, 'node_modules', '.bin', 'sls');
+const conditionalWrites = (env.LAKEHOUSE_LOCAL_CONDITIONAL_WRITES ?? 'on').toLowerCase() !== 'off';
 
 function say(msg: string): void {
   process.stdout.write(`[lakehouse] ${msg}\n`);
@@ -48,13 +52,16 @@ async function main(): Promise<void> {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   if (!endpoint) {
-    s3server = await startS3Server({ port: s3Port, directory: path.join(dataDir, 's3'), buckets: [bucketName] });
+    s3server = await startS3Server({ port: s3Port, directory: path.join(dataDir, 's3'), buckets: [bucketName], conditionalWrites, ifMatch: conditionalWrites });
     endpoint = s3server.endpoint;
     childEnv.AWS_ACCESS_KEY_ID = LOCAL_ACCESS_KEY;
     childEnv.AWS_SECRET_ACCESS_KEY = LOCAL_SECRET_KEY;
     delete childEnv.AWS_SESSION_TOKEN;
     delete childEnv.AWS_PROFILE;
-    say(`embedded S3 server on ${endpoint} (data in ${path.relative(root, path.join(dataDir, 's3')) || '.'}), bucket '${bucketName}'`);
+    say(
+      `embedded S3 server on ${endpoint} (data in ${path.relative(root, path.join(dataDir, 's3')) || '.'}), bucket '${bucketName}'` +
+        (conditionalWrites ? ', conditional writes honoured' : ', conditional writes ignored (lock path)'),
+    );
   } else {
     say(`using external S3 endpoint ${endpoint} (no embedded server, no local event delivery)`);
   }

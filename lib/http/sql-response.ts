@@ -3,11 +3,15 @@ import type { HttpResponse } from './types.js';
 import { MEDIA_TYPES } from '../query/request.js';
 import type { QueryResult } from '../query/result.js';
 
-/** Server-Timing: fetching the objects (with how many of how many, and bytes), building the result, uploading it when it spilled. */
+/**
+ * Server-Timing: the freshness probe (it overlaps the rest on a warm engine), fetching the objects
+ * (with how many of how many, and bytes), building the result, uploading it when it spilled.
+ */
 function serverTiming(r: QueryResult): string {
   const s = r.scan;
+  const fresh = r.freshMs !== undefined ? `fresh;dur=${r.freshMs.toFixed(2)}, ` : '';
   const fetch = s ? `fetch;dur=${s.materializeMs};desc="${s.objectsScanned}/${s.objectsTotal} objects, ${s.bytesFetched} bytes fetched", ` : '';
-  return `${fetch}exec;dur=${r.execMs}` + (r.uploadMs ? `, upload;dur=${r.uploadMs}` : '');
+  return `${fresh}${fetch}exec;dur=${r.execMs}` + (r.uploadMs ? `, upload;dur=${r.uploadMs}` : '');
 }
 
 export function sqlResponse(r: QueryResult): HttpResponse {

@@ -21,8 +21,8 @@ export interface ArrowRun extends ResultRun {
 
 export async function arrowResult({ con, selectSql, req, columns, queryId, started, dir, deadline, scan }: ArrowRun): Promise<QueryResult> {
   const cfg = config();
-  const file = path.join(dir, `${queryId}.parquet`);
-  const ipcFile = path.join(dir, `${queryId}.arrow`);
+  const file = path.join(dir(), `${queryId}.parquet`);
+  const ipcFile = path.join(dir(), `${queryId}.arrow`);
   let sink: fs.WriteStream | undefined;
   let piping: Promise<void> | undefined;
   try {

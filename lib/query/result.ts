@@ -22,6 +22,8 @@ export interface QueryResult {
   /** Time to build the result, and to upload it when it spilled. */
   execMs: number;
   uploadMs: number;
+  /** How long the freshness probe (the catalog HEAD/LIST of each dataset read) took, when there was one. */
+  freshMs?: number;
   /** Objects of the referenced datasets the query read, of all they hold (pruning), and bytes downloaded for it. */
   scan?: ScanFacts;
 }
@@ -39,8 +41,8 @@ export interface ResultRun {
   columns: Column[];
   queryId: string;
   started: number;
-  /** The request's private scratch directory. */
-  dir: string;
+  /** The request's private scratch directory (created on first call). */
+  dir: () => string;
   deadline: Deadline;
   /** What the query read of its datasets (pruning), when it read any. */
   scan?: ScanFacts;

@@ -108,15 +108,22 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
       deadline.check();
     };
     let result: QueryResult | undefined;
+    // the freshness probe's own duration (Server-Timing `fresh`), however it overlaps the rest
+    let freshMs: number | undefined;
+    const probe = () => {
+      const t0 = performance.now();
+      return engine.refresh(candidates).finally(() => (freshMs = performance.now() - t0));
+    };
     if (candidates.every((n) => engine.isMaterialized(n))) {
       // Warm path: every dataset is known and its data local. The freshness probe (one HEAD each)
-      // runs while the query executes on the current version; if a newer version turns out to
-      // exist, the result is discarded and the query runs again on it — so the answer is never
-      // staler than the probe. (A dataset whose data is not local yet is probed first: fetching a
-      // version that may be stale — say, from a cold engine's snapshot — costs more than the HEAD.)
-      await materialize();
-      const fresh = engine.refresh(candidates);
+      // starts first and runs while the query executes on the current version; if a newer version
+      // turns out to exist, the result is discarded and the query runs again on it — so the answer
+      // is never staler than the probe. (A dataset whose data is not local yet is probed first:
+      // fetching a version that may be stale — say, from a cold engine's snapshot — costs more
+      // than the HEAD.)
+      const fresh = probe();
       fresh.catch(() => undefined);
+      await materialize();
       const attempt = await execute().then(
         (r) => ({ r }),
         (error: unknown) => ({ error }),
@@ -131,7 +138,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
         temps.length = 0;
       }
     } else {
-      await engine.refresh(candidates);
+      await probe();
     }
     if (!result) {
       deadline.check();
@@ -139,7 +146,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
       result = await execute();
     }
     log.debug('sql', { query_id: queryId, format: req.format, ms: Date.now() - started, row_count: result.rowCount });
-    return result;
+    return freshMs === undefined ? result : { ...result, freshMs };
   } catch (e) {
     throw mapDuckError(e, clean, deadline.expired);
   } finally {
@@ -164,7 +171,7 @@ interface Execution {
   req: SqlRequest;
   queryId: string;
   started: number;
-  dir: string;
+  dir: () => string;
   deadline: Deadline;
   pruneKey: string;
   scan: ScanFacts | undefined;

@@ -27,7 +27,7 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
   const end = json ? '' : '\n';
   const colsJson = JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type.toString() })));
   const startSpill = (): Spill => {
-    const s = new Spill(dir, `${queryId}.${req.format}`);
+    const s = new Spill(dir(), `${queryId}.${req.format}`);
     spill = s;
     if (json) s.write(`{"query_id":${JSON.stringify(queryId)},"columns":${colsJson},"rows":[`);
     if (req.format === 'csv') s.write(csvHeader(columns.map((c) => c.name)) + '\n');

@@ -15,8 +15,7 @@ let cached: { key: string; client: S3Client } | undefined;
  * works against `npm start` with no environment to set. Everywhere else: AWS and the default
  * credential chain.
  */
-export function endpoint(): { url: string | undefined; localDefault: boolean } {
-  const c = config();
+export function endpoint(c = config()): { url: string | undefined; localDefault: boolean } {
   if (c.s3Endpoint) return { url: c.s3Endpoint, localDefault: false };
   if (c.local) return { url: `http://127.0.0.1:${c.localS3Port}`, localDefault: true };
   return { url: undefined, localDefault: false };
@@ -24,7 +23,7 @@ export function endpoint(): { url: string | undefined; localDefault: boolean } {
 
 export function s3(): S3Client {
   const c = config();
-  const ep = endpoint();
+  const ep = endpoint(c);
   const key = [ep.url ?? '', c.region, c.credentialsId].join('|');
   if (cached && cached.key === key) return cached.client;
   cached?.client.destroy();
