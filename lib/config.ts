@@ -85,6 +85,12 @@ export interface Config {
   conditionalWrites: 'on' | 'off' | 'auto';
   /** Ingest attempts (re-drives included) before a crashing upload is failed with `ingest_crashed`. */
   ingestMaxAttempts: number;
+  /**
+   * What overlaps the download of an upload (LAKEHOUSE_INGEST_OVERLAP; ADR 0014): `pipe` — the
+   * scan, and DuckDB through a named pipe; `scan` — the scan, DuckDB once the file is complete;
+   * `off` — nothing (download, then the scan beside DuckDB).
+   */
+  ingestOverlap: 'pipe' | 'scan' | 'off';
   /** Identifies the credentials in use (the S3 client is rebuilt when they change). */
   credentialsId: string;
   /** Publish every committed version as an Apache Iceberg table (LAKEHOUSE_ICEBERG=on|off, default on). */
@@ -111,6 +117,13 @@ function mode(name: string): 'on' | 'off' | 'auto' {
 function roleArn(name: string): string | undefined {
   const v = str(name);
   return v !== undefined && /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(v) ? v : undefined;
+}
+
+function oneOf<T extends string>(name: string, values: readonly T[], dflt: T): T {
+  const v = str(name)?.toLowerCase();
+  if (v === undefined) return dflt;
+  if (!(values as readonly string[]).includes(v)) throw new Error(`Environment variable ${name} must be one of ${values.join(', ')}`);
+  return v as T;
 }
 
 function onOff(name: string, dflt: boolean): boolean {
@@ -163,6 +176,7 @@ export function config(): Config {
     localS3Port: int('LAKEHOUSE_S3_PORT', 4569, 1),
     conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
     ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
+    ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['pipe', 'scan', 'off'] as const, 'pipe'),
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
     icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),
     glueDatabase: str('LAKEHOUSE_GLUE_DATABASE'),

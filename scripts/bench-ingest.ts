@@ -44,6 +44,10 @@ export interface IngestBenchOptions {
   runs: number;
   fresh: number;
   big: string;
+  /** Extra environment for the stacks (e.g. LAKEHOUSE_INGEST_OVERLAP=off). */
+  env?: Record<string, string>;
+  /** Other LAKEHOUSE_INGEST_OVERLAP modes measured in the same warm rounds, each on a stack of its own. */
+  compare?: string[];
 }
 
 async function ensureData(label: string): Promise<string> {
@@ -175,7 +179,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     const fresh: Json[] = [];
     for (let i = 0; i < o.fresh; i++) {
       say(`fresh run ${i + 1}/${o.fresh}…`);
-      const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')) });
+      const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env });
       try {
         const ours = await lakehouseUpload(stack, csv, 'workers');
         // the anchors' time from DuckDB's creation on (Node's own start is not counted)
@@ -186,21 +190,33 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
         await stack.stop();
       }
     }
-    // ── warm: one stack; round by round, ours, the anchor, DuckDB alone ──
-    const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')) });
+    // ── warm: one stack (plus one per other overlap mode compared); round by round, ours, the anchor, DuckDB alone ──
+    const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env });
+    const others: Array<{ mode: string; stack: Stack; runs: number[] }> = [];
+    for (const mode of o.compare ?? []) {
+      others.push({ mode, stack: await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: { ...o.env, LAKEHOUSE_INGEST_OVERLAP: mode } }), runs: [] });
+    }
     const s3 = s3For(stack);
     const warm: Json[] = [];
     try {
       say('warm-up…');
       const w = await lakehouseUpload(stack, csv, 'workers');
+      for (const x of others) await lakehouseUpload(x.stack, csv, 'workers');
       await anchor(s3, stack.bucket, w.key, db, work);
       await duckdbAlone(db, csv, work);
       for (let i = 0; i < o.runs; i++) {
         say(`warm round ${i + 1}/${o.runs}…`);
         const ours = await lakehouseUpload(stack, csv, 'workers');
+        for (const x of others) x.runs.push((await lakehouseUpload(x.stack, csv, 'workers')).ms);
         const a = await anchor(s3, stack.bucket, ours.key, db, work);
         const d = await duckdbAlone(db, csv, work);
         warm.push({ lakehouse_ms: ours.ms, timings_ms: ours.timings_ms, conversion: ours.conversion, anchor_ms: a.ms, anchor: a, duckdb_ms: d });
+      }
+      if (others.length) {
+        const anchorMs = median(warm.map((r) => r.anchor_ms));
+        out.warm_other_modes = Object.fromEntries(
+          others.map((x) => [x.mode, { lakehouse_ms: r0(median(x.runs)), ratio_vs_anchor: ratio(median(x.runs), anchorMs), runs: x.runs.map(r0) }]),
+        );
       }
       say('peak RSS of an ingest in a fresh process…');
       out.ingest_peak_rss = await ingestRss(stack, w.key, size);
@@ -228,6 +244,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
       }
     } finally {
       await stack.stop();
+      for (const x of others) await x.stack.stop();
       s3.destroy();
     }
     const summary = (runs: Json[]) => {
@@ -261,6 +278,7 @@ function print(r: Json): void {
   console.log(row('warm', r.warm));
   console.log(row('fresh', r.fresh));
   console.log(`first-upload penalty ${r.first_upload_penalty_ms} ms; ingest peak RSS (fresh process) ${r.ingest_peak_rss?.peak_rss_mb} MB`);
+  for (const [mode, x] of Object.entries((r.warm_other_modes ?? {}) as Json)) console.log(`warm, LAKEHOUSE_INGEST_OVERLAP=${mode}: lakehouse ${x.lakehouse_ms} ms, ×anchor ${x.ratio_vs_anchor}`);
   if (r.big) console.log(`big: ${r.big.file}: lakehouse ${r.big.lakehouse_ms} ms, anchor ${r.big.anchor_ms}, duckdb ${r.big.duckdb_ms}; peak RSS ${r.big.ingest_peak_rss.peak_rss_mb} MB`);
 }
 
@@ -278,9 +296,11 @@ if (isMain) {
         fresh: { type: 'string', default: '3' },
         big: { type: 'string', default: '9M' },
         out: { type: 'string', default: 'bench/ingest-results.json' },
+        env: { type: 'string', multiple: true, default: [] },
+        compare: { type: 'string', default: 'scan,off' },
       },
     });
-    const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big! });
+    const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
     fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
     fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify({ when: new Date().toISOString(), ...r }, null, 2));
     print(r);

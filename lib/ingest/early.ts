@@ -7,6 +7,7 @@
  * fills as the bytes arrive (fifo.ts), so download, scan and conversion overlap.
  */
 import path from 'node:path';
+import { config } from '../config.js';
 import { log } from '../log.js';
 import { startConversion, type Conversion } from './convert.js';
 import type { Analysis, Available, Column, Plan } from './analyze.js';
@@ -52,7 +53,7 @@ export class EarlyConversion {
     let pump: Pump | undefined;
     if (arriving && !arriving.complete) {
       const fifo = path.join(workDir, 'early.fifo');
-      if (arriving.size >= STREAM_MIN_BYTES && (await makeFifo(fifo))) {
+      if (config().ingestOverlap === 'pipe' && arriving.size >= STREAM_MIN_BYTES && (await makeFifo(fifo))) {
         pump = pumpInto(fifo, plan.text.file, arriving.size, arriving.available);
         input = fifo;
       } else await arriving.available(arriving.size);

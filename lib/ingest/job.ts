@@ -155,6 +155,9 @@ export class IngestJob {
         await downloaded;
         const text = await this.decompress(incoming.file);
         analyzed = await this.timed('detect', () => this.analyze(text, name));
+      } else if (config().ingestOverlap === 'off') {
+        await downloaded;
+        analyzed = await this.timed('detect', () => this.analyze(incoming.file, name));
       } else analyzed = await this.timed('detect', () => this.analyze(incoming.file, name, incoming));
       await downloaded;
       await incoming.tail;
@@ -197,6 +200,8 @@ export class IngestJob {
     const earlyP = EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });
     earlyP.catch(() => undefined);
     let early: EarlyConversion | undefined;
+    // a file on disk is scanned synchronously: DuckDB must have the statement before the scan starts
+    if (!live || live.complete) early = await earlyP;
     try {
       let a: Analysis;
       try {
