@@ -32,8 +32,8 @@ export async function encodeManifest(m: StoredManifest): Promise<Uint8Array> {
   return encodeManifests([m]);
 }
 
-/** Many manifests, one row each (catalog snapshots). */
-export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Array> {
+/** Many manifests, one row each (catalog snapshots); `meta` goes to the file's key-value metadata. */
+export async function encodeManifests(list: StoredManifest[], meta?: Record<string, string>): Promise<Uint8Array> {
   const [
     { Bool, Field, Int32, Int64, List, Struct, Table, TimestampMillisecond, Utf8, makeVector, tableToIPC, vectorFromArray },
     p,
@@ -100,7 +100,9 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     ),
   });
   const wasmTable = p.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  const props = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog').build();
+  let builder = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog');
+  if (meta) builder = builder.setKeyValueMetadata(new Map(Object.entries(meta)));
+  const props = builder.build();
   return p.writeParquet(wasmTable, props);
 }
 
@@ -134,6 +136,17 @@ function rows(v: unknown, what: string, key?: string): Array<Record<string, unkn
     if (!x || typeof x !== 'object') throw new CorruptManifestError(`${what} has a malformed entry`, key);
     return x as Record<string, unknown>;
   });
+}
+
+/** The file's key-value metadata (written by encodeManifests' `meta`); {} when unreadable or absent. */
+export function decodeKeyValueMetadata(bytes: Uint8Array): Record<string, string> {
+  try {
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const kv = parquetMetadata(file).key_value_metadata ?? [];
+    return Object.fromEntries(kv.filter((e) => typeof e.value === 'string').map((e) => [e.key, e.value as string]));
+  } catch {
+    return {};
+  }
 }
 
 export async function decodeManifest(bytes: Uint8Array, key?: string): Promise<StoredManifest> {
