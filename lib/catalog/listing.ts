@@ -22,7 +22,10 @@ import { CatalogCorruptError, listDatasetNames, mapLimit, readHeadVersion, readV
 import { isDropped, type StoredManifest } from './manifest.js';
 import { log } from '../log.js';
 
-/** Version reads (or markers listed ÷ 16) past which a listing writes a new snapshot. */
+/**
+ * Version reads past which a listing writes a new snapshot; also past 16× as many markers listed,
+ * or 2× as many when the snapshot's watermark is more than MARGIN_MS old (a new one would list fewer).
+ */
 export const SNAPSHOT_AFTER_READS = 64;
 
 export interface CatalogState {
@@ -130,7 +133,9 @@ export async function catalogState(): Promise<CatalogState> {
       if (e && (entries.get(name)?.version ?? 0) <= e.version) entries.set(name, e);
     });
     let written: string | undefined;
-    if (wanted.size >= SNAPSHOT_AFTER_READS || changes.length >= SNAPSHOT_AFTER_READS * 16) {
+    // also when a burst of commits sits in the snapshot's margin and a new watermark would leave it behind
+    const stale = changes.length >= SNAPSHOT_AFTER_READS * 2 && watermarkOf(listedAt) - snap.watermark > MARGIN_MS;
+    if (wanted.size >= SNAPSHOT_AFTER_READS || changes.length >= SNAPSHOT_AFTER_READS * 16 || stale) {
       written = await save(watermarkOf(listedAt), entries);
     }
     return stateFrom(entries, written ?? key, changes.length, wanted.size);
