@@ -134,6 +134,30 @@ async function measure(stack: Stack, datasets: number): Promise<Json> {
   return out;
 }
 
+const WIDE = 10_000;
+
+async function wide(old: Stack, dataDir: string): Promise<Json> {
+  const { catalogState } = await import('../lib/catalog/listing.js');
+  const { writeWatermarkedSnapshot } = await import('../lib/catalog/snapshot.js');
+  const { storeNow } = await import('../lib/storage/clock.js');
+  const now = await catalogState();
+  const extra = Array.from({ length: WIDE - now.manifests.length }, (_, i) => {
+    const m = now.manifests.find((x) => x.name.startsWith('ds_'))!;
+    const name = `syn_${String(i).padStart(5, '0')}`;
+    return { ...m, name, objects: m.objects.map((o) => ({ ...o, key: o.key.replace(m.name, name) })) };
+  });
+  const key = await writeWatermarkedSnapshot(storeNow() - 1000, [...now.manifests, ...extra], []);
+  await old.stop();
+  const stack = await startStack({ dataDir });
+  process.env.S3_ENDPOINT = stack.s3;
+  const out: Json = { datasets: now.manifests.length + extra.length, snapshot: key, stack };
+  out.list_first_request_cold_function_ms = r1((await timed(() => api(stack, 'GET', '/catalog/manifests'))).ms);
+  out.list_first_page_ms = await medianOf(() => api(stack, 'GET', '/catalog/manifests'));
+  out.list_all_pages_count = await allPages(stack);
+  out.list_all_pages_ms = await medianOf(() => allPages(stack));
+  return out;
+}
+
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-bench-catalog-'));
   const results: Json = { runs: RUNS, when: new Date().toISOString(), cpus: os.cpus().length, sizes: [] };
@@ -160,6 +184,17 @@ async function main(): Promise<void> {
       process.env.S3_ENDPOINT = stack.s3; // a new port each start
       say(`measuring at ${n} datasets…`);
       results.sizes.push({ ...(await measure(stack, n)), seed_ms: seedMs });
+    }
+    // 10,000: the 5,000 above plus 5,000 synthetic entries written into a watermarked snapshot
+    // (no version files: a listing reads only the snapshot for them), then a fresh stack
+    say(`listing at ${WIDE} datasets (snapshot)…`);
+    try {
+      results.wide = await wide(stack, dataDir);
+      stack = results.wide.stack;
+      delete results.wide.stack;
+    } catch (e) {
+      results.wide = { error: String(e) };
+      say(`the ${WIDE}-dataset listing failed: ${e}`);
     }
   } catch (e) {
     say(`stack errors:\n${stack.output().split("\n").filter((l) => /error|Error/.test(l)).slice(-20).join("\n")}`);
@@ -188,6 +223,11 @@ async function main(): Promise<void> {
   for (const [label, k] of rows) {
     const cell = (x: Json) => (k === 'new_listing_in_process_cold_ms' ? `${x[k]} / ${x.new_listing_in_process_warm_ms}` : String(x[k]));
     process.stdout.write(`${label} | ${s.map(cell).join(' | ')}\n`);
+  }
+  const w = results.wide as Json | undefined;
+  if (w) {
+    process.stdout.write(`\n${w.datasets} datasets (snapshot): first request of a fresh function ${w.list_first_request_cold_function_ms} ms; first page p50 ${w.list_first_page_ms} ms; `);
+    process.stdout.write(`every page (${w.list_all_pages_count}) p50 ${w.list_all_pages_ms} ms\n`);
   }
   process.stdout.write(`written to ${values.out}\n`);
 }

@@ -6,7 +6,7 @@
  */
 import { badRequest } from '../errors.js';
 import { isValidName } from '../names.js';
-import { catalogState } from './listing.js';
+import { catalogIndex } from './listing.js';
 import type { StoredManifest } from './manifest.js';
 
 export const DEFAULT_PAGE_LIMIT = 100;
@@ -45,15 +45,27 @@ export function parseCursor(raw: string | undefined): string | undefined {
   return name;
 }
 
+/** The index of the first name greater than `after` in sorted `names` (binary search). */
+function firstAfter(names: string[], after: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (names[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** One page of the listing: the datasets after the cursor's name, and the errors among them. */
 export async function listManifests(query: { limit?: string; cursor?: string }): Promise<ManifestPage> {
   const limit = parseLimit(query.limit);
   const after = parseCursor(query.cursor);
-  const state = await catalogState();
-  const rest = after === undefined ? state.manifests : state.manifests.filter((m) => m.name > after);
-  const manifests = rest.slice(0, limit);
+  const state = await catalogIndex();
+  const rest = after === undefined ? state.names : state.names.slice(firstAfter(state.names, after));
+  const manifests = await state.manifests(rest.slice(0, limit));
   const more = rest.length > limit;
-  const last = more ? manifests[manifests.length - 1]!.name : undefined;
+  const last = more ? rest[limit - 1]! : undefined;
   const errors = state.errors.filter((e) => (after === undefined || e.name > after) && (last === undefined || e.name <= last));
   return { manifests, errors, ...(more ? { nextCursor: encodeCursor(last!) } : {}) };
 }

@@ -40,7 +40,18 @@ export interface CatalogState {
   reads: number;
 }
 
-type Entry = { version: number; manifest: StoredManifest } | { version: number; error: SnapshotError };
+/** The state before the manifests are decoded: names first, manifests for the names asked. */
+export interface CatalogIndex extends Omit<CatalogState, 'manifests'> {
+  /** Live dataset names, sorted. */
+  names: string[];
+  manifests(names: string[]): Promise<StoredManifest[]>;
+}
+
+/** A name's entry: from the snapshot (row, decoded on demand), a version read, or an unreadable one. */
+type Entry =
+  | { version: number; dropped: boolean; row: number }
+  | { version: number; dropped: boolean; manifest: StoredManifest }
+  | { version: number; dropped: false; error: SnapshotError };
 
 /** The newest snapshot decoded, by key (snapshots never change, so a warm process reuses it). */
 let memo: WatermarkedSnapshot | undefined;
@@ -56,33 +67,46 @@ const watermarkOf = (t: number) => Math.floor(t / WATERMARK_STEP_MS) * WATERMARK
 
 function toEntry(name: string, version: number, read: () => Promise<StoredManifest | undefined>): Promise<Entry | undefined> {
   return read().then(
-    (m) => (m ? { version: m.version, manifest: m } : undefined),
+    (m) => (m ? { version: m.version, dropped: isDropped(m), manifest: m } : undefined),
     (e: unknown) => {
       if (e instanceof CatalogCorruptError) {
         // the unreadable version's number, from its key (a head read does not know it beforehand)
         const v = parseVersionKey(name, String(e.details?.key ?? '')) ?? version;
-        return { version: v, error: { name, version: v, code: e.code, message: e.message } };
+        return { version: v, dropped: false as const, error: { name, version: v, code: e.code, message: e.message } };
       }
       throw e;
     },
   );
 }
 
-function stateFrom(entries: Map<string, Entry>, snapshot: string | undefined, changes: number, reads: number): CatalogState {
-  const names = [...entries.keys()].sort();
-  const manifests: StoredManifest[] = [];
+function indexFrom(entries: Map<string, Entry>, snap: WatermarkedSnapshot | undefined, snapshot: string | undefined, changes: number, reads: number): CatalogIndex {
+  const sorted = [...entries.keys()].sort();
+  const names: string[] = [];
   const errors: CatalogState['errors'] = [];
-  for (const n of names) {
+  for (const n of sorted) {
     const e = entries.get(n)!;
     if ('error' in e) errors.push({ name: n, code: e.error.code, message: e.error.message });
-    else if (!isDropped(e.manifest)) manifests.push(e.manifest);
+    else if (!e.dropped) names.push(n);
   }
-  return { manifests, errors, snapshot, changes, reads };
+  const manifests = async (want: string[]) => {
+    const rows = want.flatMap((n) => {
+      const e = entries.get(n);
+      return e && 'row' in e ? [e.row] : [];
+    });
+    const fromSnap = new Map((rows.length ? await snap!.rows(rows) : []).map((m) => [m.name, m]));
+    return want.flatMap((n) => {
+      const e = entries.get(n);
+      const m = e && 'manifest' in e ? e.manifest : fromSnap.get(n);
+      return m ? [m] : [];
+    });
+  };
+  return { names, errors, manifests, snapshot, changes, reads };
 }
 
-async function save(watermark: number, entries: Map<string, Entry>): Promise<string | undefined> {
+async function save(watermark: number, entries: Map<string, Entry>, snap: WatermarkedSnapshot | undefined): Promise<string | undefined> {
   const list = [...entries.values()];
-  const manifests = list.flatMap((e) => ('manifest' in e ? [e.manifest] : []));
+  const rows = list.flatMap((e) => ('row' in e ? [e.row] : []));
+  const manifests = [...(rows.length ? await snap!.rows(rows) : []), ...list.flatMap((e) => ('manifest' in e ? [e.manifest] : []))];
   const errors = list.flatMap((e) => ('error' in e ? [e.error] : []));
   try {
     return await writeWatermarkedSnapshot(watermark, manifests, errors);
@@ -92,11 +116,20 @@ async function save(watermark: number, entries: Map<string, Entry>): Promise<str
   }
 }
 
+async function full(index: CatalogIndex): Promise<CatalogState> {
+  const { names, manifests, ...rest } = index;
+  return { ...rest, manifests: await manifests(names) };
+}
+
 /**
  * Every name's head read one by one (2 requests per dataset), written as a watermarked snapshot.
  * The watermark is the store's time before the names are listed.
  */
 export async function rebuildCatalogState(): Promise<CatalogState> {
+  return full(await rebuildIndex());
+}
+
+async function rebuildIndex(): Promise<CatalogIndex> {
   await latestWatermarkedKey(); // one response first, so the store's clock is set
   const watermark = watermarkOf(storeNow());
   const names = await listDatasetNames();
@@ -105,23 +138,28 @@ export async function rebuildCatalogState(): Promise<CatalogState> {
     const e = await toEntry(name, 0, () => readHeadVersion(name));
     if (e) entries.set(name, e);
   });
-  const key = await save(watermark, entries);
+  const key = await save(watermark, entries, undefined);
   log.info('catalog state rebuilt', { datasets: entries.size, snapshot: key });
-  return stateFrom(entries, key, 0, names.length);
+  return indexFrom(entries, undefined, key, 0, names.length);
 }
 
 /** The catalog as of now: the newest watermarked snapshot plus the changes since (see above). */
 export async function catalogState(): Promise<CatalogState> {
+  return full(await catalogIndex());
+}
+
+/** As catalogState, with the manifests decoded only for the names asked (a page). */
+export async function catalogIndex(): Promise<CatalogIndex> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const key = await latestWatermarkedKey();
-    if (!key) return rebuildCatalogState();
+    if (!key) return rebuildIndex();
     const listedAt = storeNow(); // after a response: the store's clock; before the markers are listed
     const since = parseSnapshotKeyKind(key)!.at - MARGIN_MS;
     const [snap, changes] = await Promise.all([snapshotFor(key), changesSince(since)]);
     if (!snap) continue; // pruned or unreadable meanwhile: look again (an unreadable one: rebuilt below)
     const entries = new Map<string, Entry>();
-    for (const m of snap.entries) entries.set(m.name, { version: m.version, manifest: m });
-    for (const e of snap.errors) entries.set(e.name, { version: e.version, error: e });
+    for (const e of snap.index) entries.set(e.name, { version: e.version, dropped: e.dropped, row: e.row });
+    for (const e of snap.errors) entries.set(e.name, { version: e.version, dropped: false, error: e });
     // the newest version each changed dataset reached, when the snapshot does not have it
     const wanted = new Map<string, number>();
     for (const c of changes) {
@@ -132,15 +170,15 @@ export async function catalogState(): Promise<CatalogState> {
       const e = (await toEntry(name, version, () => readVersion(name, version))) ?? (await toEntry(name, version, () => readHeadVersion(name)));
       if (e && (entries.get(name)?.version ?? 0) <= e.version) entries.set(name, e);
     });
-    let written: string | undefined;
     // also when a burst of commits sits in the snapshot's margin and a new watermark would leave it behind
     const stale = changes.length >= SNAPSHOT_AFTER_READS * 2 && watermarkOf(listedAt) - snap.watermark > MARGIN_MS;
+    let written: string | undefined;
     if (wanted.size >= SNAPSHOT_AFTER_READS || changes.length >= SNAPSHOT_AFTER_READS * 16 || stale) {
-      written = await save(watermarkOf(listedAt), entries);
+      written = await save(watermarkOf(listedAt), entries, snap);
     }
-    return stateFrom(entries, written ?? key, changes.length, wanted.size);
+    return indexFrom(entries, snap, written ?? key, changes.length, wanted.size);
   }
-  return rebuildCatalogState();
+  return rebuildIndex();
 }
 
 /** For tests: forget the decoded snapshot. */

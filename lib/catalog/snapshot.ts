@@ -17,7 +17,7 @@
 import crypto from 'node:crypto';
 import { deleteObjects, firstKey, getObjectBytes, isConditionalConflict, isPreconditionFailed, listAll, putObject, storageError } from '../storage/objects.js';
 import { keys, parseSnapshotKey, parseSnapshotKeyKind, PREFIX } from '../storage/keys.js';
-import { decodeKeyValueMetadata, decodeManifests, encodeManifests, CorruptManifestError } from './codec.js';
+import { decodeKeyValueMetadata, decodeManifestIndex, decodeManifests, encodeManifests, CorruptManifestError } from './codec.js';
 import { isDropped, type StoredManifest } from './manifest.js';
 import { log } from '../log.js';
 
@@ -74,12 +74,16 @@ export interface SnapshotError {
 export interface WatermarkedSnapshot {
   key: string;
   watermark: number;
-  /** Live manifests and tombstones (mode `drop`). */
-  entries: StoredManifest[];
+  /** Every entry's name, version and whether it is a tombstone, by name; `row` is its row in the file. */
+  index: Array<{ name: string; version: number; dropped: boolean; row: number }>;
   errors: SnapshotError[];
+  /** The manifests of these rows, decoded on demand (a page decodes its rows only) and kept. */
+  rows(rows: number[]): Promise<StoredManifest[]>;
 }
 
 const ERRORS_META = 'lakehouse.errors';
+/** Rows per row group: a page of the listing decodes one or two groups, not the whole file. */
+const ROW_GROUP = 256;
 
 /** How many snapshot keys a listing looks through for the newest watermarked one (plain ones are newer when engines wrote them). */
 const LOOK_BACK = 50;
@@ -90,16 +94,28 @@ export async function latestWatermarkedKey(): Promise<string | undefined> {
   return r.objects.map((o) => o.Key!).find((k) => parseSnapshotKeyKind(k)?.watermarked);
 }
 
-/** Reads a watermarked snapshot; undefined when it is gone (pruned) or unreadable (logged). */
+/** Reads a watermarked snapshot's index; undefined when it is gone (pruned) or unreadable (logged). */
 export async function readWatermarkedSnapshot(key: string): Promise<WatermarkedSnapshot | undefined> {
   const kind = parseSnapshotKeyKind(key);
   const bytes = await getObjectBytes(key);
   if (!bytes || !kind?.watermarked) return undefined;
   try {
-    const entries = await decodeManifests(bytes, key);
+    const index = (await decodeManifestIndex(bytes, key)).map((e, row) => ({ name: e.name, version: e.version, dropped: e.mode === 'drop', row }));
+    index.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const raw = decodeKeyValueMetadata(bytes)[ERRORS_META];
     const errors = raw ? (JSON.parse(raw) as SnapshotError[]) : [];
-    return { key, watermark: kind.at, entries, errors };
+    const decoded = new Map<number, StoredManifest>();
+    const rows = async (want: number[]) => {
+      const missing = want.filter((r) => !decoded.has(r));
+      if (missing.length) {
+        const start = Math.min(...missing);
+        const end = Math.max(...missing) + 1;
+        const got = await decodeManifests(bytes, key, undefined, { start, end });
+        got.forEach((m, i) => decoded.set(start + i, m));
+      }
+      return want.map((r) => decoded.get(r)!);
+    };
+    return { key, watermark: kind.at, index, errors, rows };
   } catch (e) {
     if (e instanceof CorruptManifestError || e instanceof SyntaxError) {
       log.error('watermarked catalog snapshot unreadable; the listing rebuilds it', { key, detail: e.message });
@@ -121,7 +137,7 @@ export async function writeWatermarkedSnapshot(watermark: number, entries: Store
   const progress = sorted.reduce((n, m) => n + m.version, 0) + errors.reduce((n, e) => n + e.version, 0);
   const key = keys.watermarkedSnapshot(watermark, progress, state.digest('hex').slice(0, 16));
   const inline = sorted.map(({ segments: _s, ...m }) => m);
-  const body = await encodeManifests(inline, { [ERRORS_META]: JSON.stringify(errors) });
+  const body = await encodeManifests(inline, { [ERRORS_META]: JSON.stringify(errors) }, ROW_GROUP);
   try {
     await putObject(key, body, { ifNoneMatch: true, contentType: 'application/vnd.apache.parquet' });
   } catch (e) {
