@@ -13,9 +13,16 @@ function errorBox(e: unknown): HTMLElement {
   return h('div', { class: 'error', role: 'alert' }, e instanceof ApiError ? h('p', {}, h('strong', { class: 'code' }, e.code), ': ', e.message) : h('p', {}, String(e)));
 }
 
+/** Every dataset, following the listing's pages (`next_cursor`). */
 export async function loadDatasets(): Promise<Manifest[]> {
-  const r = await apiJson<{ datasets: Manifest[] }>('/catalog/manifests');
-  return r.datasets;
+  const all: Manifest[] = [];
+  let cursor: string | undefined;
+  do {
+    const r = await apiJson<{ datasets: Manifest[]; next_cursor?: string }>(`/catalog/manifests?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    all.push(...r.datasets);
+    cursor = r.next_cursor;
+  } while (cursor);
+  return all;
 }
 
 export async function renderCatalog(into: HTMLElement): Promise<void> {

@@ -1,6 +1,6 @@
-/** GET /catalog/manifests, GET /catalog/manifests/{name}[?version=N] and DELETE /catalog/manifests/{name} (drop). */
+/** GET /catalog/manifests[?limit=&cursor=], GET /catalog/manifests/{name}[?version=N] and DELETE /catalog/manifests/{name} (drop). */
 import { httpHandler, pathParam } from '../lib/http/middleware.js';
-import { loadCatalog } from '../lib/catalog/store.js';
+import { listManifests } from '../lib/catalog/list-page.js';
 import { dropDataset, getManifest } from '../lib/catalog/register.js';
 import { publicManifest } from '../lib/catalog/manifest.js';
 
@@ -13,9 +13,13 @@ export const handler = httpHandler(async (req) => {
     const m = await getManifest(name, req.query.version);
     return { status: 200, json: publicManifest(m) };
   }
-  const r = await loadCatalog();
+  const page = await listManifests({ limit: req.query.limit, cursor: req.query.cursor });
   return {
     status: 200,
-    json: { datasets: r.manifests.map(publicManifest), ...(r.errors.length ? { errors: r.errors } : {}) },
+    json: {
+      datasets: page.manifests.map(publicManifest),
+      ...(page.errors.length ? { errors: page.errors } : {}),
+      ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}),
+    },
   };
 });

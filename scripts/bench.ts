@@ -353,6 +353,7 @@ async function main(): Promise<void> {
     maxBuffer: 16 * 1024 * 1024,
   });
   process.stdout.write(`\n${lc.stdout}written to bench/lifecycle-results.json\n`);
+  process.stdout.write(`\n${(await exec(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', path.join(root, 'scripts/bench-catalog.ts')], { env: process.env, maxBuffer: 16 * 1024 * 1024 })).stdout}`);
 }
 
 function printTable(r: Json): void {

@@ -178,6 +178,9 @@ describe('lakehouse CLI', () => {
     const names = (JSON.parse(ls.out).datasets as Array<{ name: string; row_count: number }>).filter((d) => d.name.startsWith('bulk_file_'));
     expect(names).toHaveLength(200);
     expect(names.every((d) => d.row_count === 2)).toBe(true);
+    // the listing is paginated: small pages, followed by their cursors, give the same list
+    const paged = await cli(['ls', '--json', '--page-size', '7']);
+    expect(JSON.parse(paged.out)).toEqual(JSON.parse(ls.out));
     const q = await cli(['sql', 'SELECT (SELECT sum(amount) FROM bulk_file_000) + (SELECT sum(amount) FROM bulk_file_199) AS s']);
     expect(q.out).toBe('s\n202.5\n'); // (0.5 + 1.25) + (199.5 + 1.25)
   }, 600_000); // ~50 s on an idle 2-CPU machine; generous for a loaded one

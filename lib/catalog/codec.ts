@@ -32,8 +32,8 @@ export async function encodeManifest(m: StoredManifest): Promise<Uint8Array> {
   return encodeManifests([m]);
 }
 
-/** Many manifests, one row each (catalog snapshots). */
-export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Array> {
+/** Many manifests, one row each (catalog snapshots); `meta` goes to the file's key-value metadata. */
+export async function encodeManifests(list: StoredManifest[], meta?: Record<string, string>, rowGroupSize?: number): Promise<Uint8Array> {
   const [
     { Bool, Field, Int32, Int64, List, Struct, Table, TimestampMillisecond, Utf8, makeVector, tableToIPC, vectorFromArray },
     p,
@@ -100,7 +100,10 @@ export async function encodeManifests(list: StoredManifest[]): Promise<Uint8Arra
     ),
   });
   const wasmTable = p.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  const props = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog').build();
+  let builder = new p.WriterPropertiesBuilder().setCompression(p.Compression.SNAPPY).setCreatedBy('lakehouse catalog');
+  if (meta) builder = builder.setKeyValueMetadata(new Map(Object.entries(meta)));
+  if (rowGroupSize) builder = builder.setMaxRowGroupSize(rowGroupSize);
+  const props = builder.build();
   return p.writeParquet(wasmTable, props);
 }
 
@@ -136,13 +139,36 @@ function rows(v: unknown, what: string, key?: string): Array<Record<string, unkn
   });
 }
 
+/** The file's key-value metadata (written by encodeManifests' `meta`); {} when unreadable or absent. */
+export function decodeKeyValueMetadata(bytes: Uint8Array): Record<string, string> {
+  try {
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const kv = parquetMetadata(file).key_value_metadata ?? [];
+    return Object.fromEntries(kv.filter((e) => typeof e.value === 'string').map((e) => [e.key, e.value as string]));
+  } catch {
+    return {};
+  }
+}
+
 export async function decodeManifest(bytes: Uint8Array, key?: string): Promise<StoredManifest> {
   const list = await decodeManifests(bytes, key, 1);
   return list[0]!;
 }
 
-/** Every manifest row of a file; `expectRows` makes any other row count an error. */
-export async function decodeManifests(bytes: Uint8Array, key?: string, expectRows?: number): Promise<StoredManifest[]> {
+/** Name, version and mode of every row (a snapshot's index: the other columns are not decoded). */
+export async function decodeManifestIndex(bytes: Uint8Array, key?: string): Promise<Array<{ name: string; version: number; mode: string }>> {
+  try {
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const rowsRead = (await parquetReadObjects({ file, columns: ['name', 'version', 'mode'], utf8: true })) as Array<Record<string, unknown>>;
+    return rowsRead.map((r) => ({ name: str(r.name, 'name', key), version: num(r.version, 'version', key), mode: String(r.mode) }));
+  } catch (e) {
+    if (e instanceof CorruptManifestError) throw e;
+    throw new CorruptManifestError(`unreadable Parquet: ${(e as Error)?.message ?? e}`.slice(0, 300), key);
+  }
+}
+
+/** Every manifest row of a file (or rows [start, end)); `expectRows` makes any other row count an error. */
+export async function decodeManifests(bytes: Uint8Array, key?: string, expectRows?: number, range?: { start: number; end: number }): Promise<StoredManifest[]> {
   if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== 'PAR1') {
     throw new CorruptManifestError('not a Parquet file', key);
   }
@@ -159,12 +185,12 @@ export async function decodeManifests(bytes: Uint8Array, key?: string, expectRow
       if (!names.has(required)) throw new CorruptManifestError(`column ${required} is missing`, key);
     }
     try {
-      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true })) as Array<Record<string, unknown>>;
+      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true, rowStart: range?.start, rowEnd: range?.end })) as Array<Record<string, unknown>>;
     } catch (e) {
       // hyparquet reads Snappy itself; other codecs (a manifest written with ZSTD, say) load on demand
       if (!/compression codec/i.test(String((e as Error)?.message))) throw e;
       const { compressors } = await import('hyparquet-compressors');
-      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true, compressors })) as Array<Record<string, unknown>>;
+      rowsRead = (await parquetReadObjects({ file, metadata: meta, utf8: true, compressors, rowStart: range?.start, rowEnd: range?.end })) as Array<Record<string, unknown>>;
     }
   } catch (e) {
     if (e instanceof CorruptManifestError) throw e;

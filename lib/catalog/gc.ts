@@ -12,14 +12,19 @@
  * store's clock (LastModified is the store's time).
  */
 import { deleteObjects, getObjectBytes, listAll } from '../storage/objects.js';
-import { isIcebergMetadataKey, parseDatasetObjectKey, PREFIX } from '../storage/keys.js';
+import { isIcebergMetadataKey, parseDatasetObjectKey, parseSnapshotKeyKind, PREFIX } from '../storage/keys.js';
 import { storeNow } from '../storage/clock.js';
 import { decodeManifest } from './codec.js';
 import { isDropped, type ObjectRef } from './manifest.js';
 import { resolveSegments } from './segments.js';
-import { listDatasetNames, listVersions, loadCatalog, mapLimit } from './store.js';
-import { pruneSnapshots, writeSnapshot } from './snapshot.js';
+import { listDatasetNames, listVersions, mapLimit } from './store.js';
+import { pruneSnapshots } from './snapshot.js';
+import { rebuildCatalogState } from './listing.js';
+import { pruneChanges } from './changes.js';
 import { log } from '../log.js';
+
+/** Change markers kept behind the newest watermarked snapshot (a listing that read an older one still finds its markers). */
+const CHANGES_KEPT_MS = 24 * 3600_000;
 
 export interface GcReport {
   dry_run: boolean;
@@ -137,9 +142,11 @@ export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
   let snapshot: string | undefined;
   let prunedSnapshots = 0;
   if (!opts.dryRun) {
-    const catalog = await loadCatalog(await listDatasetNames());
-    snapshot = await writeSnapshot(catalog.manifests);
+    // every head read again: also catches an entry changed behind the catalog's back (ADR 0012)
+    snapshot = (await rebuildCatalogState()).snapshot;
     prunedSnapshots = await pruneSnapshots(3);
+    const watermark = snapshot ? parseSnapshotKeyKind(snapshot)?.at : undefined;
+    if (watermark !== undefined) await pruneChanges(watermark - CHANGES_KEPT_MS);
   }
   const report: GcReport = {
     dry_run: opts.dryRun,

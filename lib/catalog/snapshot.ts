@@ -1,25 +1,31 @@
 /**
  * Catalog snapshots: every dataset's manifest in one Parquet file, so a cold query engine reads
- * one object instead of two requests per dataset. A snapshot is a hint, never the truth: the
+ * one object instead of two requests per dataset. A plain snapshot is a hint, never the truth: the
  * engine lists the dataset names too (datasets newer than the snapshot are read individually),
  * and every query probes each dataset it uses for a newer version (lib/query/engine.ts).
  *
- *   _catalog/snapshots/<999999999999999 - epoch ms, 15 digits>-<state hash>.parquet   newest first
+ *   _catalog/snapshots/<999999999999999 - epoch ms, 15 digits>-<state hash>.parquet   a state, newest first
+ *   _catalog/snapshots/<999999999999999 - watermark, 15 digits>-w<state>.parquet     watermarked
  *
- * One catalog state, one key: the time is the state's newest commit (`updated_at`), the suffix a
- * hash of every dataset's (name, id, version). So the engines that cold-start at once on one state
- * (32 concurrent requests locally, 32 Lambda containers on AWS) all name the same snapshot, and
- * `writeSnapshotOnce` writes it once: a HEAD first (written already: skip), then a create-only PUT
- * (If-None-Match) where the store honours it, else the bakery lock around HEAD + PUT (ADR 0013).
- * No snapshot is ever overwritten; the GC keeps the newest few.
+ * One catalog state, one key (ADR 0013): the time is the state's newest commit (`updated_at`), the
+ * suffix a hash of every dataset's (name, id, version). So the engines that cold-start at once on
+ * one state (32 concurrent requests locally, 32 Lambda containers on AWS) all name the same
+ * snapshot, and `writeSnapshotOnce` writes it once: a HEAD first (written already: skip), then a
+ * create-only PUT (If-None-Match) where the store honours it, else the bakery lock around HEAD + PUT.
+ *
+ * A watermarked snapshot (lib/catalog/listing.ts, docs/adr/0012-catalog-listing.md) reflects every
+ * commit whose change marker is older than its watermark minus the listing margin; it also holds
+ * tombstones (a dropped name's last version) and, in its key-value metadata, the entries found
+ * unreadable. Its key is derived from the catalog state it holds, and it is put create-once too.
+ * No snapshot is ever overwritten; the GC keeps the newest few, and the newest watermarked one.
  */
 import crypto from 'node:crypto';
-import { deleteObjects, firstKey, getObjectBytes, headObject, isConditionalConflict, isPreconditionFailed, listAll, putObject } from '../storage/objects.js';
+import { deleteObjects, firstKey, getObjectBytes, headObject, isConditionalConflict, isPreconditionFailed, listAll, putObject, storageError } from '../storage/objects.js';
 import { conditionalWritesSupported } from '../storage/conditional.js';
 import { LockLostError, withLock } from '../storage/lock.js';
-import { keys, parseSnapshotKey, PREFIX } from '../storage/keys.js';
-import { decodeManifests, encodeManifests, CorruptManifestError } from './codec.js';
-import type { StoredManifest } from './manifest.js';
+import { keys, parseSnapshotKey, parseSnapshotKeyKind, PREFIX } from '../storage/keys.js';
+import { decodeKeyValueMetadata, decodeManifestIndex, decodeManifests, encodeManifests, CorruptManifestError } from './codec.js';
+import { isDropped, type StoredManifest } from './manifest.js';
 import { log } from '../log.js';
 
 export const SNAPSHOT_PREFIX = PREFIX.snapshots;
@@ -47,7 +53,7 @@ export interface Snapshot {
   manifests: StoredManifest[];
 }
 
-/** The newest readable snapshot, or undefined (an unreadable one is logged and ignored). */
+/** The newest readable snapshot (live datasets only), or undefined (an unreadable one is logged and ignored). */
 export async function readLatestSnapshot(): Promise<Snapshot | undefined> {
   const key = await firstKey(SNAPSHOT_PREFIX);
   if (!key) return undefined;
@@ -55,7 +61,7 @@ export async function readLatestSnapshot(): Promise<Snapshot | undefined> {
   const bytes = await getObjectBytes(key);
   if (!bytes || takenAt === undefined) return undefined;
   try {
-    return { key, takenAt, manifests: await decodeManifests(bytes, key) };
+    return { key, takenAt, manifests: (await decodeManifests(bytes, key)).filter((m) => !isDropped(m)) };
   } catch (e) {
     if (e instanceof CorruptManifestError) {
       log.error('catalog snapshot unreadable; loading datasets one by one', { key, detail: e.message });
@@ -111,10 +117,94 @@ export async function writeSnapshot(manifests: StoredManifest[]): Promise<string
   return (await writeSnapshotOnce(manifests)).key;
 }
 
-/** Deletes all but the newest `keep` snapshots. */
+/** An entry a watermarked snapshot found unreadable (reported by every listing until it changes). */
+export interface SnapshotError {
+  name: string;
+  version: number;
+  code: string;
+  message: string;
+}
+
+export interface WatermarkedSnapshot {
+  key: string;
+  watermark: number;
+  /** Every entry's name, version and whether it is a tombstone, by name; `row` is its row in the file. */
+  index: Array<{ name: string; version: number; dropped: boolean; row: number }>;
+  errors: SnapshotError[];
+  /** The manifests of these rows, decoded on demand (a page decodes its rows only) and kept. */
+  rows(rows: number[]): Promise<StoredManifest[]>;
+}
+
+const ERRORS_META = 'lakehouse.errors';
+/** Rows per row group: a page of the listing decodes one or two groups, not the whole file. */
+const ROW_GROUP = 256;
+
+/** How many snapshot keys a listing looks through for the newest watermarked one (plain ones are newer when engines wrote them). */
+const LOOK_BACK = 50;
+
+/** The key of the newest watermarked snapshot (one LIST), or undefined. */
+export async function latestWatermarkedKey(): Promise<string | undefined> {
+  const r = await listAll(SNAPSHOT_PREFIX, { limit: LOOK_BACK, pageSize: LOOK_BACK });
+  return r.objects.map((o) => o.Key!).find((k) => parseSnapshotKeyKind(k)?.watermarked);
+}
+
+/** Reads a watermarked snapshot's index; undefined when it is gone (pruned) or unreadable (logged). */
+export async function readWatermarkedSnapshot(key: string): Promise<WatermarkedSnapshot | undefined> {
+  const kind = parseSnapshotKeyKind(key);
+  const bytes = await getObjectBytes(key);
+  if (!bytes || !kind?.watermarked) return undefined;
+  try {
+    const index = (await decodeManifestIndex(bytes, key)).map((e, row) => ({ name: e.name, version: e.version, dropped: e.mode === 'drop', row }));
+    index.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const raw = decodeKeyValueMetadata(bytes)[ERRORS_META];
+    const errors = raw ? (JSON.parse(raw) as SnapshotError[]) : [];
+    const decoded = new Map<number, StoredManifest>();
+    const rows = async (want: number[]) => {
+      const missing = want.filter((r) => !decoded.has(r));
+      if (missing.length) {
+        const start = Math.min(...missing);
+        const end = Math.max(...missing) + 1;
+        const got = await decodeManifests(bytes, key, undefined, { start, end });
+        got.forEach((m, i) => decoded.set(start + i, m));
+      }
+      return want.map((r) => decoded.get(r)!);
+    };
+    return { key, watermark: kind.at, index, errors, rows };
+  } catch (e) {
+    if (e instanceof CorruptManifestError || e instanceof SyntaxError) {
+      log.error('watermarked catalog snapshot unreadable; the listing rebuilds it', { key, detail: e.message });
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes a watermarked snapshot, create-once: its key is the watermark and a hash of the state, so
+ * concurrent writers of one state write one object (a 412/409 means it is already there).
+ */
+export async function writeWatermarkedSnapshot(watermark: number, entries: StoredManifest[], errors: SnapshotError[]): Promise<string> {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const state = crypto.createHash('sha256');
+  for (const m of sorted) state.update(`${m.name}\x1f${m.version}\x1f${m.commit_id}\x1e`);
+  for (const e of errors) state.update(`!${e.name}\x1f${e.version}\x1e`);
+  const progress = sorted.reduce((n, m) => n + m.version, 0) + errors.reduce((n, e) => n + e.version, 0);
+  const key = keys.watermarkedSnapshot(watermark, progress, state.digest('hex').slice(0, 16));
+  const inline = sorted.map(({ segments: _s, ...m }) => m);
+  const body = await encodeManifests(inline, { [ERRORS_META]: JSON.stringify(errors) }, ROW_GROUP);
+  try {
+    await putObject(key, body, { ifNoneMatch: true, contentType: 'application/vnd.apache.parquet' });
+  } catch (e) {
+    if (!isPreconditionFailed(e) && !isConditionalConflict(e)) throw storageError('catalog snapshot', e);
+  }
+  return key;
+}
+
+/** Deletes all but the newest `keep` snapshots, never the newest watermarked one. */
 export async function pruneSnapshots(keep = 3): Promise<number> {
-  const all = await listAll(SNAPSHOT_PREFIX);
-  const old = all.objects.map((o) => o.Key!).slice(keep);
+  const all = (await listAll(SNAPSHOT_PREFIX)).objects.map((o) => o.Key!);
+  const newestWatermarked = all.find((k) => parseSnapshotKeyKind(k)?.watermarked);
+  const old = all.slice(keep).filter((k) => k !== newestWatermarked);
   if (old.length) await deleteObjects(old);
   return old.length;
 }

@@ -30,6 +30,7 @@ import { isDropped, type StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
 import { afterCommit } from '../iceberg/publish.js';
+import { recordChange } from './changes.js';
 
 export const CATALOG_PREFIX = PREFIX.catalogDatasets;
 /**
@@ -209,11 +210,14 @@ function decideOn(raw: StoredManifest | undefined, decide: Decide): Decision | P
  * Commits the next version of a dataset. `decide` sees the current live head (or undefined) and
  * either returns the next manifest or a no-op; it may throw (e.g. a schema conflict), in which
  * case nothing is written. `decide` can run more than once (after a lost race), always on the
- * latest head. Version numbers continue across a drop. Once a version is durable it is published
- * as Iceberg metadata (never failing the commit: docs/adr/0010-iceberg-tables.md).
+ * latest head. Version numbers continue across a drop. Once a version is durable its change
+ * marker is written (the listing reads it: docs/adr/0012-catalog-listing.md) — after a no-op too,
+ * so a retry whose first attempt died between the version and its marker still records it — and
+ * it is published as Iceberg metadata (never failing the commit: docs/adr/0010-iceberg-tables.md).
  */
 export async function commit(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> } = {}): Promise<CommitResult> {
   const r = await commitVersion(name, decide, hooks);
+  await recordChange(name, r.manifest.version);
   if (r.written) await afterCommit(r.manifest);
   return r;
 }

@@ -465,8 +465,18 @@ export function program(io: Out): Command {
     .command('ls')
     .description('list datasets')
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }, cmd: Command) => {
-      const r = await client(cmd).json<Json>('GET', '/catalog/manifests');
+    .option('--page-size <n>', 'datasets per request (1-1000)', positiveInt, 1000)
+    .action(async (o: { json?: boolean; pageSize: number }, cmd: Command) => {
+      // every page, following next_cursor (GET /catalog/manifests is paginated)
+      const r: Json = { datasets: [], errors: [] };
+      let cursor: string | undefined;
+      do {
+        const page = await client(cmd).json<Json>('GET', `/catalog/manifests?limit=${o.pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        r.datasets.push(...page.datasets);
+        r.errors.push(...(page.errors ?? []));
+        cursor = page.next_cursor;
+      } while (cursor);
+      if (!r.errors.length) delete r.errors;
       if (o.json) {
         io.out.write(JSON.stringify(r, null, 2) + '\n');
         return;

@@ -18,6 +18,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_schema: 400,
   invalid_key: 400,
   invalid_version: 400,
+  invalid_limit: 400,
+  invalid_cursor: 400,
   invalid_path: 400,
   invalid_params: 400,
   fingerprint_mismatch: 400,

@@ -36,6 +36,7 @@ export const PREFIX = {
   catalogDatasets: '_catalog/datasets/',
   catalogNames: '_catalog/names/',
   snapshots: '_catalog/snapshots/',
+  catalogChanges: '_catalog/changes/',
   locks: '_locks/',
   results: 'results/',
   rejects: '_rejects/',
@@ -65,6 +66,17 @@ export const keys = {
     `${keys.versionsPrefix(name)}${String(VERSION_SPAN - version).padStart(12, '0')}.parquet`,
   /** A catalog snapshot taken at `at` (epoch ms), newest first; the suffix makes it unique. */
   snapshot: (at: number, suffix: string) => `${PREFIX.snapshots}${String(SNAPSHOT_SPAN - at).padStart(15, '0')}-${suffix}.parquet`,
+  /**
+   * A snapshot that reflects every commit whose change marker is older than `watermark` (epoch ms,
+   * the store's clock) minus the listing's margin (docs/adr/0012-catalog-listing.md); `w` marks it.
+   * Among snapshots of one watermark the one with the most `progress` (the sum of its entries'
+   * versions, which only grows as the catalog moves on) lists first; the suffix names the state.
+   */
+  watermarkedSnapshot: (watermark: number, progress: number, suffix: string) =>
+    `${PREFIX.snapshots}${String(SNAPSHOT_SPAN - Math.floor(watermark)).padStart(15, '0')}-w${String(SNAPSHOT_SPAN - Math.min(progress, SNAPSHOT_SPAN)).padStart(15, '0')}${suffix}.parquet`,
+  /** A change marker: version `version` of `name` was committed at about `at` (the store's clock); newest first. */
+  catalogChange: (at: number, name: string, version: number, suffix: string) =>
+    `${PREFIX.catalogChanges}${String(SNAPSHOT_SPAN - Math.floor(at)).padStart(15, '0')}-${suffix}-${version}-${name}`,
   lockPrefix: (scope: string) => `${PREFIX.locks}${scope}/`,
   lockChoosingPrefix: (scope: string) => `${PREFIX.locks}${scope}/c-`,
   lockChoosing: (scope: string, id: string) => `${PREFIX.locks}${scope}/c-${id}`,
@@ -117,11 +129,23 @@ export function parseNameMarker(key: string): string | undefined {
   return n.length > 0 && !n.includes('/') ? n : undefined;
 }
 
-/** The time (epoch ms) a snapshot was taken, from its key, or undefined. */
+/** The time (epoch ms) a snapshot was taken (a watermarked one: its watermark), from its key, or undefined. */
 export function parseSnapshotKey(key: string): number | undefined {
+  return parseSnapshotKeyKind(key)?.at;
+}
+
+/** A snapshot key's time and whether it is watermarked (usable by the listing), or undefined. */
+export function parseSnapshotKeyKind(key: string): { at: number; watermarked: boolean } | undefined {
   if (!key.startsWith(PREFIX.snapshots)) return undefined;
-  const m = /^(\d{15})-[0-9a-f]+\.parquet$/.exec(key.slice(PREFIX.snapshots.length));
-  return m ? SNAPSHOT_SPAN - Number(m[1]) : undefined;
+  const m = /^(\d{15})-(w?)[0-9a-f]+\.parquet$/.exec(key.slice(PREFIX.snapshots.length));
+  return m ? { at: SNAPSHOT_SPAN - Number(m[1]), watermarked: m[2] === 'w' } : undefined;
+}
+
+/** A change marker `_catalog/changes/<time>-<suffix>-<version>-<name>`, or undefined. */
+export function parseChangeKey(key: string): { at: number; name: string; version: number } | undefined {
+  if (!key.startsWith(PREFIX.catalogChanges)) return undefined;
+  const m = /^(\d{15})-[0-9a-f]+-([1-9]\d{0,11})-([a-z0-9_][a-z0-9_.-]{0,127})$/.exec(key.slice(PREFIX.catalogChanges.length));
+  return m ? { at: SNAPSHOT_SPAN - Number(m[1]), version: Number(m[2]), name: m[3]! } : undefined;
 }
 
 /** The dataset a `datasets/<name>/...` key belongs to, or undefined. */

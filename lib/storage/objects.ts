@@ -234,6 +234,29 @@ export async function listAll(prefix: string, opts: ListOptions = {}): Promise<L
   return { objects, prefixes };
 }
 
+/**
+ * Lists keys under a prefix in listing order while `more(key)` holds: stops at the first key for
+ * which it does not (that key is not returned), following continuation tokens only as far as needed.
+ */
+export async function listWhile(prefix: string, more: (key: string) => boolean, pageSize = 1000): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    let r;
+    try {
+      r = await s3().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize }));
+    } catch (e) {
+      throw storageError('LIST', e);
+    }
+    for (const o of r.Contents ?? []) {
+      if (!more(o.Key!)) return out;
+      out.push(o.Key!);
+    }
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
 /** Streams an object to a local file; returns its size. */
 export async function downloadToFile(key: string, file: string): Promise<number> {
   validateKey(key);
