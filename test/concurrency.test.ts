@@ -14,13 +14,10 @@ import { freshBucket } from './helpers/s3.js';
 import { upload } from './helpers/ingest.js';
 import { scopedEnv } from './helpers/env.js';
 import { observeRequests, type ObservedRequest } from '../localstack/observe.js';
-import { enforceIfNoneMatch } from '../localstack/conditional.js';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { Engine } from '../lib/query/engine.js';
-import { snapshotWrites } from '../lib/query/cold-catalog.js';
 import { readHead } from '../lib/catalog/store.js';
-import { SNAPSHOT_PREFIX, stateSnapshotKey, writeSnapshotOnce } from '../lib/catalog/snapshot.js';
-import { listAll } from '../lib/storage/objects.js';
+import { SNAPSHOT_PREFIX } from '../lib/catalog/snapshot.js';
 import { resetConditionalProbe } from '../lib/storage/conditional.js';
 import { generateWorkers } from '../scripts/gen-workers.js';
 
@@ -31,10 +28,6 @@ let server: S3rver;
 let seen: ObservedRequest[];
 let oldEndpoint: string | undefined;
 let bucket: string;
-
-async function settleSnapshotWrites(): Promise<void> {
-  while (snapshotWrites.size) await Promise.allSettled([...snapshotWrites]);
-}
 
 const puts = (prefix: string) => seen.filter((r) => r.bucket === bucket && r.method === 'PUT' && r.key.startsWith(prefix));
 const gets = (key: string) => seen.filter((r) => r.bucket === bucket && r.method === 'GET' && r.key === key);
@@ -76,66 +69,26 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('cold engines on one catalog state', () => {
-  it(`${N} engines starting at once write exactly one snapshot, named by the state`, async () => {
-    expect((await listAll(SNAPSHOT_PREFIX)).objects).toHaveLength(0);
+describe('cold engines on one catalog', () => {
+  it(`${N} engines starting at once read and write nothing of the catalog; a query reads only the datasets it names`, async () => {
     const before = seen.length;
     const engines = await coldEngines(N);
     try {
-      await settleSnapshotWrites();
-      const written = puts(SNAPSHOT_PREFIX).filter((r) => seen.indexOf(r) >= before);
-      expect(written).toHaveLength(1);
-      const objects = (await listAll(SNAPSHOT_PREFIX)).objects.map((o) => o.Key);
-      const state = [(await readHead('small'))!, (await readHead('workers'))!];
-      expect(objects).toEqual([stateSnapshotKey(state)]);
-      // and the next cold engine reads it instead of writing another
-      const more = await coldEngines(2);
-      await settleSnapshotWrites();
-      drop(more);
-      expect(puts(SNAPSHOT_PREFIX)).toHaveLength(1);
-      for (const e of engines) expect(e.datasetNames().sort()).toEqual(['small', 'workers']);
+      // a cold start costs the same whatever the number of datasets: not one request
+      expect(seen.slice(before).filter((r) => r.bucket === bucket)).toEqual([]);
+      expect(puts(SNAPSHOT_PREFIX)).toHaveLength(0);
+      for (const e of engines) expect(e.datasetNames()).toEqual([]);
+      // the first query of a dataset brings in that dataset only
+      const at = seen.length;
+      expect(await engines[0]!.refresh(['small'])).toBe(true);
+      expect(engines[0]!.datasetNames()).toEqual(['small']);
+      const catalogReads = seen.slice(at).filter((r) => r.bucket === bucket && r.key.startsWith('_catalog/'));
+      expect(catalogReads.every((r) => r.key.startsWith('_catalog/datasets/small/'))).toBe(true);
+      // SHOW TABLES needs them all: the catalog listing's state
+      await engines[1]!.loadAll();
+      expect(engines[1]!.datasetNames().sort()).toEqual(['small', 'workers']);
     } finally {
       drop(engines);
-    }
-  });
-
-  it('writers without the local claim (other machines) still write one state once: store without conditional writes', async () => {
-    await upload('id,label\n2,two\n', { name: 'third' });
-    const state = [(await readHead('small'))!, (await readHead('third'))!, (await readHead('workers'))!];
-    const key = stateSnapshotKey(state);
-    const before = puts(key).length;
-    const outcomes = await Promise.all(Array.from({ length: N }, () => writeSnapshotOnce(state)));
-    expect(outcomes.every((o) => o.key === key)).toBe(true);
-    expect(outcomes.filter((o) => o.written)).toHaveLength(1);
-    expect(puts(key).length - before).toBe(1);
-  });
-
-  it('… and on a store that honours If-None-Match', async () => {
-    const enforcing = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      directory: fs.mkdtempSync(path.join(os.tmpdir(), 's3-concurrency-cas-')),
-      silent: true,
-      vhostBuckets: false,
-    });
-    enforceIfNoneMatch(enforcing);
-    const casSeen = observeRequests(enforcing);
-    const addr = (await enforcing.run()) as { port: number };
-    const state = [(await readHead('small'))!, (await readHead('workers'))!];
-    setEnv('S3_ENDPOINT', `http://127.0.0.1:${addr.port}`);
-    try {
-      const casBucket = await freshBucket('conc-cas');
-      const outcomes = await Promise.all(Array.from({ length: N }, () => writeSnapshotOnce(state)));
-      expect(outcomes.filter((o) => o.written)).toHaveLength(1);
-      const key = stateSnapshotKey(state);
-      // every PUT that reached the key but one was refused (412): one object, never overwritten
-      const accepted = casSeen.filter((r) => r.bucket === casBucket && r.method === 'PUT' && r.key === key);
-      expect(accepted.length).toBeGreaterThanOrEqual(1);
-      expect((await listAll(SNAPSHOT_PREFIX)).objects.map((o) => o.Key)).toEqual([key]);
-    } finally {
-      process.env.LAKEHOUSE_BUCKET = bucket;
-      resetConditionalProbe();
-      await enforcing.close();
     }
   });
 });
@@ -146,6 +99,7 @@ describe('cold engines needing the same object', () => {
     const before = gets(key).length;
     const engines = await coldEngines(N);
     try {
+      await Promise.all(engines.map((e) => e.refresh(['workers'])));
       const done = await Promise.all(engines.map((e) => e.materialize(['workers'])));
       expect(gets(key).length - before).toBe(1);
       expect(engines.reduce((n, e) => n + e.cache.downloads, 0)).toBe(1);
@@ -158,7 +112,6 @@ describe('cold engines needing the same object', () => {
         e.release(done[i]!.pins);
       }
     } finally {
-      await settleSnapshotWrites();
       drop(engines);
     }
   });
@@ -167,7 +120,10 @@ describe('cold engines needing the same object', () => {
     const key = (await readHead('workers'))!.objects[0]!.key;
     const engines = await coldEngines(2);
     try {
-      for (const e of engines) e.release((await e.materialize(['workers'])).pins);
+      for (const e of engines) {
+        await e.refresh(['workers']);
+        e.release((await e.materialize(['workers'])).pins);
+      }
       const shared = path.join(path.dirname(engines[0]!.cache.dir), 'objects');
       const files = () => fs.readdirSync(shared).filter((f) => f.endsWith('.parquet'));
       expect(files()).toHaveLength(1);
@@ -181,7 +137,6 @@ describe('cold engines needing the same object', () => {
       engines[0]!.release((await engines[0]!.materialize(['workers'])).pins);
       expect(gets(key).length - before).toBe(1);
     } finally {
-      await settleSnapshotWrites();
       drop(engines);
     }
   });

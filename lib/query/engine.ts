@@ -16,7 +16,7 @@ import { createInstance, sqlIdent, sqlString } from '../duckdb.js';
 import { log } from '../log.js';
 import { isValidName } from '../names.js';
 import { readHead, readVersion, versionKey, CatalogCorruptError, mapLimit } from '../catalog/store.js';
-import { loadForEngine } from './cold-catalog.js';
+import { catalogState } from '../catalog/listing.js';
 import { headObject } from '../storage/objects.js';
 import { isDropped, normalizeType, type ObjectRef, type StoredManifest } from '../catalog/manifest.js';
 import { readObjectsSql } from '../catalog/read-sql.js';
@@ -89,23 +89,35 @@ export class Engine {
     const scratchDir = fs.mkdtempSync(path.join(path.dirname(cache.dir), 's-'));
     const removeScratch = () => fs.rmSync(scratchDir, { recursive: true, force: true });
     process.once('exit', removeScratch);
-    const [instance, catalog] = await Promise.all([createInstance(`query-${process.pid}`), loadForEngine(cache)]);
+    // no catalog at start: each query brings in the datasets it names (refresh), so a cold start
+    // costs the same with 10 datasets or 10,000 (issue 13); SHOW TABLES lists them all (loadAll)
+    const instance = await createInstance(`query-${process.pid}`);
     const engine = new Engine(instance, cache, scratchDir);
     engine.removeScratch = removeScratch;
     engine.setup = await instance.connect();
     await engine.lockDown();
-    for (const err of catalog.errors) log.error('query engine: dataset skipped', { dataset: err.name, code: err.code });
-    for (const m of catalog.manifests) {
-      try {
-        await engine.setup.run(engine.placeholderSql(m));
-        engine.datasets.set(m.name, { manifest: m, view: m.name, checkedAt: Date.now(), realVersion: undefined });
-      } catch (e) {
-        log.error('query engine: view creation failed', { dataset: m.name, err: e });
-      }
-    }
     engine.coldStartMs = Date.now() - t0;
-    log.info('query engine ready', { datasets: engine.datasets.size, ms: engine.coldStartMs });
+    log.info('query engine ready', { ms: engine.coldStartMs });
     return engine;
+  }
+
+  /**
+   * Every live dataset known to this engine (for SHOW TABLES): the catalog listing's state (the
+   * newest watermarked snapshot plus the changes since, lib/catalog/listing.ts), a view placeholder
+   * for each dataset not seen yet, and the dropped ones forgotten.
+   */
+  async loadAll(): Promise<void> {
+    const state = await catalogState();
+    const live = new Set(state.manifests.map((m) => m.name));
+    for (const name of [...this.datasets.keys()]) if (!live.has(name)) await this.exclusive(name, () => this.forget(name));
+    for (const m of state.manifests) {
+      if (this.datasets.has(m.name)) continue;
+      await this.exclusive(m.name, async () => {
+        if (this.datasets.has(m.name)) return;
+        await this.ddl(this.placeholderSql(m), m.name);
+        this.datasets.set(m.name, { manifest: m, view: m.name, checkedAt: Date.now(), realVersion: undefined });
+      });
+    }
   }
 
   /** DuckDB's own sandbox settings (the last layer of lib/query/sandbox.ts). */

@@ -63,14 +63,11 @@ export async function runSql(req: SqlRequest): Promise<QueryResult> {
 
 /**
  * The names a statement reads that may be datasets (unqualified), lower-cased. A CTE's name counts
- * when it is also a known dataset: a CTE is only its own scope's, and the same name elsewhere in the
- * statement is the dataset (other CTE names are left out: no catalog request for them).
+ * too: a CTE is only its own scope's, and the same name elsewhere in the statement may be a dataset
+ * this engine has not seen yet (the engine loads datasets as queries name them).
  */
-function candidateNames(shape: SqlShape, isDataset: (name: string) => boolean): string[] {
-  const names = shape.tables
-    .filter((t) => !t.catalog && (!t.schema || t.schema.toLowerCase() === 'main'))
-    .map((t) => t.name.toLowerCase())
-    .filter((n) => !shape.ctes.has(n) || isDataset(n));
+function candidateNames(shape: SqlShape): string[] {
+  const names = shape.tables.filter((t) => !t.catalog && (!t.schema || t.schema.toLowerCase() === 'main')).map((t) => t.name.toLowerCase());
   return [...new Set(names)];
 }
 
@@ -93,7 +90,9 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
   try {
     const shape = await inspectCached(con, req.sql, clean);
     deadline.check();
-    const candidates = candidateNames(shape, (n) => engine.isDataset(n));
+    const candidates = candidateNames(shape);
+    // SHOW TABLES names no table: it lists every dataset, so the engine learns them all first
+    if (shape.schemaOnly && shape.tables.length === 0) await engine.loadAll();
     const userSql = req.sql.replace(/[\s;]+$/, '');
     const execute = () =>
       executeStatement({ engine, con, userSql, datasets: resolveTables(shape, (n) => engine.isDataset(n)), req, queryId, started, dir: scratch.dir, deadline, pruneKey, scan });
