@@ -176,7 +176,7 @@ export function config(): Config {
     localS3Port: int('LAKEHOUSE_S3_PORT', 4569, 1),
     conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
     ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
-    ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['pipe', 'scan', 'off'] as const, 'pipe'),
+    ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['pipe', 'scan', 'off'] as const, 'off'),
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
     icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),
     glueDatabase: str('LAKEHOUSE_GLUE_DATABASE'),

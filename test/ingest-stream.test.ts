@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { scopedEnv } from './helpers/env.js';
 import { freshBucket } from './helpers/s3.js';
 import { upload, duckdb } from './helpers/ingest.js';
 import { openText, planTable, scanTable, TAIL_BYTES } from '../lib/ingest/analyze.js';
@@ -18,6 +19,7 @@ import { handler as ingest } from '../functions/ingest.js';
 import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
 
+const setEnv = scopedEnv();
 let work: string;
 beforeAll(async () => {
   await freshBucket('stream');
@@ -74,6 +76,8 @@ async function parquetDigest(file: string): Promise<{ rows: number; digest: stri
 }
 
 describe('the conversion reads the file while it arrives', () => {
+  beforeEach(() => setEnv('LAKEHOUSE_INGEST_OVERLAP', 'pipe'));
+
   it('converts through the pipe exactly what DuckDB converts from the finished file', async () => {
     const csv = bigCsv(240_000);
     const file = path.join(work, 'big.csv');
@@ -137,13 +141,17 @@ describe('the conversion reads the file while it arrives', () => {
   });
 });
 
-describe('a large upload through the real handler', () => {
+describe.each([['off'], ['scan'], ['pipe']])('a large upload through the real handler, LAKEHOUSE_INGEST_OVERLAP=%s', (mode) => {
+  beforeEach(() => setEnv('LAKEHOUSE_INGEST_OVERLAP', mode));
+  // whether the pipe is used depends on how much had arrived when the plan was made (the gated tests above pin that down)
+  const conversion = { off: /^started while scanning/, scan: /^started while scanning/, pipe: /^(streamed while the file downloaded|started while scanning)/ }[mode]!;
+
   it('every value survives, and the report says how the conversion ran', async () => {
     const csv = bigCsv(150_000, 3);
-    const r = await upload(csv, { name: 'streamed_big' });
+    const r = await upload(csv, { name: `streamed_big_${mode}` });
     expect(r.status.state).toBe('ready');
     expect(r.status.row_count).toBe(150_000);
-    expect(r.status.report.conversion).toMatch(/^(streamed while the file downloaded|started while scanning)/);
+    expect(r.status.report.conversion).toMatch(conversion);
     expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
     // the cells, compared with DuckDB reading the source with the same types
     const src = path.join(work, 'src.csv');
@@ -154,7 +162,7 @@ describe('a large upload through the real handler', () => {
         `SELECT md5(string_agg(concat_ws('|', id, label, amount::VARCHAR, note), '~' ORDER BY id)) FROM ${from}`;
       const want = await con.runAndReadAll(q(`read_csv('${src}', columns={'id':'BIGINT','label':'VARCHAR','amount':'DOUBLE','note':'VARCHAR'}, header=true, auto_detect=false, quote='"', escape='"', delim=',')`));
       const key = r.status.dataset.objects[0].key as string;
-      const local = path.join(work, 'streamed.parquet');
+      const local = path.join(work, `streamed-${mode}.parquet`);
       const { downloadToFile } = await import('../lib/storage/objects.js');
       await downloadToFile(key, local);
       const got = await con.runAndReadAll(q(`read_parquet('${local}')`));
@@ -167,7 +175,7 @@ describe('a large upload through the real handler', () => {
   it('a ragged row near the start of a large file fails the upload at that line', async () => {
     const lines = bigCsv(240_000, 5).split('\n');
     lines[40] = lines[40] + ',extra';
-    const r = await upload(lines.join('\n'), { name: 'ragged_big' });
+    const r = await upload(lines.join('\n'), { name: `ragged_big_${mode}` });
     expect(r.status.state).toBe('failed');
     expect(r.status.error.code).toBe('ragged_row');
     expect(r.status.error.line).toBe(41);
@@ -175,7 +183,7 @@ describe('a large upload through the real handler', () => {
 
   it('a type broken on the last line of a large file: the streamed conversion is discarded and the column is text', async () => {
     const csv = bigCsv(120_000, 9).replace(/\n$/, '\nN/A,"x",1.5,last\n');
-    const r = await upload(csv, { name: 'late_text' });
+    const r = await upload(csv, { name: `late_text_${mode}` });
     expect(r.status.state).toBe('ready');
     expect(r.status.row_count).toBe(120_001);
     expect(r.status.report.columns[0].type).toBe('VARCHAR');
