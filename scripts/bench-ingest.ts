@@ -13,7 +13,8 @@
  *        process each (DuckDB instance creation included).
  * Peak RSS of an ingest: the real ingest handler in a fresh process (scripts/bench-child.ts).
  *
- *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--out bench/ingest-results.json]
+ *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare scan,pipe] [--env K=V]…
+ *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds)
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -297,7 +298,7 @@ if (isMain) {
         big: { type: 'string', default: '9M' },
         out: { type: 'string', default: 'bench/ingest-results.json' },
         env: { type: 'string', multiple: true, default: [] },
-        compare: { type: 'string', default: 'scan,off' },
+        compare: { type: 'string', default: 'scan,pipe' },
       },
     });
     const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
