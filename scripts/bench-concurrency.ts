@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { localS3Client } from './bench-common.js';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
@@ -57,14 +58,6 @@ async function ensureData(rows: number, label: string): Promise<string> {
   return file;
 }
 
-function s3For(stack: Stack): S3Client {
-  return new S3Client({
-    endpoint: stack.s3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-}
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -181,7 +174,7 @@ async function main(): Promise<void> {
       // a cold machine: no local cache left by the previous level's engines
       fs.rmSync(path.join(dataDir, 'tmp', 'cache'), { recursive: true, force: true });
       stack = await startStack({ dataDir, env });
-      const s3 = s3For(stack);
+      const s3 = localS3Client(stack.s3);
       const old = await listKeys(s3, stack.bucket, '_catalog/snapshots/');
       if (old.length) await s3.send(new DeleteObjectsCommand({ Bucket: stack.bucket, Delete: { Objects: old.map((Key) => ({ Key })) } }));
       const logFrom = stack.output().length;

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { localS3Client, stackEnv } from './bench-common.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline } from 'node:stream/promises';
@@ -60,14 +61,6 @@ async function ensureData(label: string): Promise<string> {
   return file;
 }
 
-function s3For(stack: Stack): S3Client {
-  return new S3Client({
-    endpoint: stack.s3,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-}
 
 /** PUT done → `ready`, as a client sees it (status polled every POLL_MS). */
 async function lakehouseUpload(stack: Stack, csv: string, name: string): Promise<Json> {
@@ -133,7 +126,7 @@ async function childMain(args: string[]): Promise<void> {
     r = { ms: performance.now() - t };
   }  else {
     const [endpoint, bucket, key] = rest;
-    const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const s3 = localS3Client(endpoint!);
     const a = await anchor(s3, bucket!, key!, db, dir);
     r = { ...a, ms: performance.now() - t };
   }
@@ -149,17 +142,7 @@ async function inChild(...args: string[]): Promise<Json> {
 
 /** Peak RSS of the real ingest handler in a fresh process, on an object of the stack's bucket. */
 async function ingestRss(stack: Stack, key: string, size: number): Promise<Json> {
-  const env = {
-    ...process.env,
-    S3_ENDPOINT: stack.s3,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    LAKEHOUSE_BUCKET: stack.bucket,
-    LAKEHOUSE_TMP_DIR: path.join(stack.dataDir, 'rss-tmp'),
-    LAKEHOUSE_LOG_LEVEL: 'warn',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    NODE_OPTIONS: '--openssl-legacy-provider',
-  };
+  const env = { ...process.env, ...stackEnv(stack), NODE_OPTIONS: '--openssl-legacy-provider' };
   const { stdout } = await exec(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/bench-child.ts'), 'ingest', key, String(size)], {
     env,
     cwd: root,
@@ -197,7 +180,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     for (const mode of o.compare ?? []) {
       others.push({ mode, stack: await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: { ...o.env, LAKEHOUSE_INGEST_OVERLAP: mode } }), runs: [] });
     }
-    const s3 = s3For(stack);
+    const s3 = localS3Client(stack.s3);
     const warm: Json[] = [];
     try {
       say('warm-up…');

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startStack, waitForUpload } from '../localstack/stack.js';
+import { stackEnv } from './bench-common.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -89,15 +90,7 @@ async function main(): Promise<void> {
     if (st.state !== 'ready') throw new Error(`ingest failed: ${JSON.stringify(st.error)}`);
 
     // this process talks to the stack's S3 server, as the stack's functions do
-    Object.assign(process.env, {
-      S3_ENDPOINT: stack.s3,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      LAKEHOUSE_BUCKET: stack.bucket,
-      LAKEHOUSE_TMP_DIR: path.join(dataDir, 'bench-tmp'),
-      LAKEHOUSE_LOG_LEVEL: 'warn',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
+    Object.assign(process.env, stackEnv({ ...stack, dataDir }));
     const { readHead, versionKey } = await import('../lib/catalog/store.js');
     const { downloadToFile, headObject } = await import('../lib/storage/objects.js');
     const { createInstance } = await import('../lib/duckdb.js');

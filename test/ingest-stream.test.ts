@@ -204,6 +204,18 @@ describe('the download', () => {
     await expect(inc.available(head.size)).rejects.toBeInstanceOf(LakehouseError);
   });
 
+  it('an empty object: its bytes are "available" only once the local file exists', async () => {
+    const key = `uploads/empty/${crypto.randomUUID()}.csv`;
+    await putObject(key, Buffer.alloc(0));
+    for (let i = 0; i < 20; i++) {
+      const file = path.join(work, `empty-${i}.bin`);
+      const inc = IncomingFile.start(key, file, (await headObject(key))!, TAIL_BYTES);
+      await inc.available(2);
+      expect(fs.statSync(file).size).toBe(0);
+      await inc.done;
+    }
+  });
+
   it('a tail fetched ahead sits at its place, and waiters see bytes only once they are written', async () => {
     const body = Buffer.from(bigCsv(30_000, 11));
     const key = `uploads/tail/${crypto.randomUUID()}.csv`;

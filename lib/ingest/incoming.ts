@@ -32,6 +32,8 @@ export class IncomingFile {
   private aborted = false;
   /** The whole object is on disk (size checked). */
   readonly done: Promise<void>;
+  /** The local file exists. */
+  private readonly created: Promise<void>;
   /** The last `tailBytes` are on disk at their place (resolves at once when the body covers them). */
   readonly tail: Promise<void>;
   /** When the last body byte was written (ms since the epoch), for the phase timings. */
@@ -45,6 +47,8 @@ export class IncomingFile {
     tailBytes: number,
   ) {
     const fh = fs.promises.open(file, 'w');
+    this.created = fh.then(() => undefined);
+    this.created.catch(() => undefined);
     this.done = this.download(fh);
     this.done.catch(() => undefined);
     // small objects: the body is the tail, no second request
@@ -59,10 +63,13 @@ export class IncomingFile {
     return new IncomingFile(key, file, head.size, head.etag, tailBytes);
   }
 
-  /** Resolves once bytes [0, pos) are on disk; rejects if the download failed or was aborted. */
+  /**
+   * Resolves once bytes [0, pos) are on disk (the file exists then, even for an empty object);
+   * rejects if the download failed or was aborted.
+   */
   available(pos: number): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.written >= Math.min(pos, this.size)) return Promise.resolve();
+    if (this.written >= Math.min(pos, this.size)) return this.created;
     return new Promise((resolve, reject) => this.waiters.push({ pos: Math.min(pos, this.size), resolve, reject }));
   }
 
