@@ -35,6 +35,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   no_such_table: 404,
   schema_conflict: 409,
   compaction_conflict: 409,
+  // ingest only (a status record's error), never an HTTP answer today: the object changed while read
+  object_changed: 409,
   body_too_large: 413,
   too_large: 413,
   // the server
