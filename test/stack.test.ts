@@ -38,7 +38,7 @@ describe('npm start', () => {
     const warmed = out.indexOf('[lakehouse] warmed: ');
     expect(warmed).toBeGreaterThan(-1);
     // each warm-up answered (a failure would say "failed"), and the banner came after them
-    expect(out.slice(warmed).split('\n')[0]).toMatch(/^\[lakehouse\] warmed: status \d+ ms, presign \d+ ms, lakehouse-dev-ingest \d+ ms$/);
+    expect(out.slice(warmed).split('\n')[0]).toMatch(/^\[lakehouse\] warmed: status \d+ ms, presign \d+ ms, catalog \d+ ms, sql \d+ ms, lakehouse-dev-ingest \d+ ms$/);
     expect(out.indexOf('Lakehouse is running')).toBeGreaterThan(warmed);
   });
 
