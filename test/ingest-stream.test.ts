@@ -112,32 +112,29 @@ describe('the conversion reads the file while it arrives', () => {
     expect(piped).toEqual(direct);
   });
 
-  it('a cancel while DuckDB waits on the pipe for bytes that never come returns (no hang)', async () => {
-    const csv = bigCsv(240_000, 7);
-    const file = path.join(work, 'stalled.csv');
-    fs.writeFileSync(file, csv);
-    const g = gate(Buffer.byteLength(csv));
+  /** A streamed conversion of `file` of which only the first MiB has "arrived" (and never more). */
+  async function stalledConversion(file: string): Promise<EarlyConversion> {
+    const g = gate(fs.statSync(file).size);
     g.openTo(1024 * 1024 + 10);
     const dir = fs.mkdtempSync(path.join(work, 'job-'));
     const plan = planTable(await openText(file, dir, { arriving: g.arriving }));
     const early = await EarlyConversion.start(plan, dir, g.arriving);
     expect(early?.streamed).toBe(true);
+    return early!;
+  }
+
+  it('a cancel while DuckDB waits on the pipe for bytes that never come returns (no hang)', async () => {
+    const file = path.join(work, 'stalled.csv');
+    fs.writeFileSync(file, bigCsv(240_000, 7));
+    const early = await stalledConversion(file);
     await new Promise((r) => setTimeout(r, 200)); // DuckDB is now blocked reading the pipe
-    await early!.cancel(); // resolves: the pipe is closed under it
+    await early.cancel(); // resolves: the pipe is closed under it
   });
+
   it('a cancel before DuckDB has opened the pipe returns too (20 times)', async () => {
-    const csv = bigCsv(240_000, 8);
     const file = path.join(work, 'early-cancel.csv');
-    fs.writeFileSync(file, csv);
-    for (let i = 0; i < 20; i++) {
-      const g = gate(Buffer.byteLength(csv));
-      g.openTo(1024 * 1024 + 10);
-      const dir = fs.mkdtempSync(path.join(work, 'job-'));
-      const plan = planTable(await openText(file, dir, { arriving: g.arriving }));
-      const early = await EarlyConversion.start(plan, dir, g.arriving);
-      expect(early?.streamed).toBe(true);
-      await early!.cancel();
-    }
+    fs.writeFileSync(file, bigCsv(240_000, 8));
+    for (let i = 0; i < 20; i++) await (await stalledConversion(file)).cancel();
   });
 });
 
