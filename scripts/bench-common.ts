@@ -25,3 +25,13 @@ export function stackEnv(stack: Pick<Stack, 's3' | 'bucket' | 'dataDir'>, endpoi
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
+
+/** The two-column schema (and its fingerprint) of the datasets the benches create by commit alone. */
+export async function seedSchema(): Promise<{ schema: Array<{ name: string; type: string; nullable: boolean }>; fp: string }> {
+  const { fingerprint } = await import('../lib/catalog/manifest.js');
+  const schema = [
+    { name: 'id', type: 'BIGINT', nullable: true },
+    { name: 'label', type: 'VARCHAR', nullable: true },
+  ];
+  return { schema, fp: fingerprint(schema) };
+}
