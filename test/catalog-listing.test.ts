@@ -3,13 +3,10 @@
  * (docs/adr/0012-catalog-listing.md): pages, cursors, read-your-writes across snapshots, drops,
  * concurrent commits, corrupt entries, and the number of requests a listing makes.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { callHttp } from './helpers/lambda.js';
-import { freshBucket } from './helpers/s3.js';
+import { freshBucket, useConditionalServer } from './helpers/s3.js';
 import { s3 } from '../lib/storage/client.js';
 import { listAll, putObject } from '../lib/storage/objects.js';
 import { PREFIX, parseSnapshotKeyKind } from '../lib/storage/keys.js';
@@ -18,8 +15,6 @@ import { commitObjects, dropDataset } from '../lib/catalog/register.js';
 import { mapLimit, versionKey } from '../lib/catalog/store.js';
 import { catalogState, rebuildCatalogState, resetListingMemo, SNAPSHOT_AFTER_READS } from '../lib/catalog/listing.js';
 import { writeWatermarkedSnapshot, latestWatermarkedKey } from '../lib/catalog/snapshot.js';
-import { conditionalWritesSupported, resetConditionalProbe } from '../lib/storage/conditional.js';
-import { startS3Server, type S3ServerHandle } from '../localstack/s3-server.js';
 
 // the commits here carry no data objects: nothing to publish as Iceberg (not under test here)
 process.env.LAKEHOUSE_ICEBERG = 'off';
@@ -312,23 +307,7 @@ describe('corrupt entries and request counts', () => {
 });
 
 describe('snapshot writes are create-once (store honours If-None-Match)', () => {
-  let server: S3ServerHandle;
-  let oldEndpoint: string | undefined;
-  beforeAll(async () => {
-    server = await startS3Server({ directory: fs.mkdtempSync(path.join(os.tmpdir(), 's3-cond-')), conditionalWrites: true });
-    oldEndpoint = process.env.S3_ENDPOINT;
-    process.env.S3_ENDPOINT = server.endpoint;
-    await freshBucket('once');
-    resetConditionalProbe();
-    resetListingMemo();
-    expect(await conditionalWritesSupported()).toBe(true);
-  });
-  afterAll(async () => {
-    process.env.S3_ENDPOINT = oldEndpoint;
-    resetConditionalProbe();
-    resetListingMemo();
-    await server.close();
-  });
+  useConditionalServer('once', resetListingMemo);
 
   it('one catalog state gets one snapshot object, however many write it at once', async () => {
     const ms = await Promise.all(names(4, 'o').map((n) => put(n)));

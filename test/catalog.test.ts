@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,14 +7,13 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { handler as registerFn } from '../functions/register.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { callHttp } from './helpers/lambda.js';
-import { freshBucket } from './helpers/s3.js';
+import { freshBucket, useConditionalServer } from './helpers/s3.js';
 import { putObject, listAll } from '../lib/storage/objects.js';
 import { encodeManifest, decodeManifest, CorruptManifestError } from '../lib/catalog/codec.js';
 import { datasetId, fingerprint, type StoredManifest } from '../lib/catalog/manifest.js';
 import { commitObjects, parseRegisterRequest } from '../lib/catalog/register.js';
 import { loadCatalog, readHead, versionKey } from '../lib/catalog/store.js';
-import { conditionalWritesSupported, resetConditionalProbe } from '../lib/storage/conditional.js';
-import { startS3Server, type S3ServerHandle } from '../localstack/s3-server.js';
+import { conditionalWritesSupported } from '../lib/storage/conditional.js';
 
 const SCHEMA = [
   { name: 'id', type: 'BIGINT' },
@@ -375,21 +374,7 @@ describe('commit protocol on a store that ignores conditional writes (bakery loc
 });
 
 describe('commit protocol on a store that honours If-None-Match (optimistic)', () => {
-  let server: S3ServerHandle;
-  let oldEndpoint: string | undefined;
-  beforeAll(async () => {
-    server = await startS3Server({ directory: fs.mkdtempSync(path.join(os.tmpdir(), 's3-cond-')), conditionalWrites: true });
-    oldEndpoint = process.env.S3_ENDPOINT;
-    process.env.S3_ENDPOINT = server.endpoint;
-    await freshBucket('cas');
-    resetConditionalProbe();
-    expect(await conditionalWritesSupported()).toBe(true);
-  });
-  afterAll(async () => {
-    process.env.S3_ENDPOINT = oldEndpoint;
-    resetConditionalProbe();
-    await server.close();
-  });
+  useConditionalServer('cas');
   concurrencySuite('CAS path');
 
   it('CAS path takes no lock objects', async () => {
