@@ -12,9 +12,10 @@ import { config } from '../config.js';
 import { sqlString } from '../duckdb.js';
 import { publish } from './spill.js';
 import { bindAll } from './statements.js';
-import type { QueryResult, ResultRun } from './result.js';
+import type { Column, QueryResult, ResultRun } from './result.js';
 
 export interface ArrowRun extends ResultRun {
+  columns: Column[];
   con: DuckDBConnection;
   selectSql: string;
 }

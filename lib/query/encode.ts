@@ -26,12 +26,8 @@ export function unsafeIntegerPattern(): string {
 }
 const UNSAFE_INTEGER = unsafeIntegerPattern();
 
-/**
- * A JSON-typed SQL expression for value `x` of type `t`. `single`: an expression that names `x`
- * only once (no CASE over it), for wide results — DuckDB's common-subexpression pass is quadratic
- * in the number of expressions that name a column more than once.
- */
-export function jsonExpr(x: string, t: DuckDBType, single = false): string {
+/** A JSON-typed SQL expression for value `x` of type `t`. */
+export function jsonExpr(x: string, t: DuckDBType): string {
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN:
     case DuckDBTypeId.TINYINT:
@@ -43,16 +39,16 @@ export function jsonExpr(x: string, t: DuckDBType, single = false): string {
     case DuckDBTypeId.VARCHAR:
     case DuckDBTypeId.SQLNULL:
       return `to_json(${x})`;
-    case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:
+      // compared as unsigned: a signed bound would cast the value to a signed type (out of range)
+      return `CASE WHEN ${x} <= ${SAFE}::UHUGEINT THEN to_json(${x}) ELSE to_json(${x}::VARCHAR) END`;
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.BIGNUM:
-      if (single) return `regexp_replace(${x}::VARCHAR, ${sqlString(UNSAFE_INTEGER)}, '"\\1"')::JSON`;
       return `CASE WHEN ${x} BETWEEN -${SAFE} AND ${SAFE} THEN to_json(${x}) ELSE to_json(${x}::VARCHAR) END`;
     case DuckDBTypeId.FLOAT:
     case DuckDBTypeId.DOUBLE:
-      if (single) return `regexp_replace(regexp_replace(to_json(${x})::VARCHAR, '^NaN$', '"nan"'), '^(-?)Infinity$', '"\\1inf"')::JSON`;
       return `CASE WHEN isfinite(${x}) THEN to_json(${x}) ELSE to_json(${x}::VARCHAR) END`;
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
@@ -81,34 +77,80 @@ export function jsonExpr(x: string, t: DuckDBType, single = false): string {
   }
 }
 
-/** A VARCHAR SQL expression: the CSV cell for value `x` (RFC 4180 quoting; NULL → empty). `single`: see jsonExpr. */
-export function csvExpr(x: string, t: DuckDBType, single = false): string {
-  let text: string;
+/** A VARCHAR SQL expression: the text of value `x` in a CSV cell, before quoting (NULL stays NULL). */
+export function csvText(x: string, t: DuckDBType): string {
   switch (t.typeId) {
     case DuckDBTypeId.TIMESTAMP:
     case DuckDBTypeId.TIMESTAMP_S:
     case DuckDBTypeId.TIMESTAMP_MS:
     case DuckDBTypeId.TIMESTAMP_NS:
     case DuckDBTypeId.TIMESTAMP_TZ:
-      text = `replace(${x}::VARCHAR, ' ', 'T')`;
-      break;
+      return `replace(${x}::VARCHAR, ' ', 'T')`;
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
-      text = `(${jsonExpr(x, t, single)})::VARCHAR`;
-      break;
+      return `(${jsonExpr(x, t)})::VARCHAR`;
     case DuckDBTypeId.BLOB:
-      text = `to_base64(${x})`;
-      break;
+      return `to_base64(${x})`;
     default:
-      text = `${x}::VARCHAR`;
+      return `${x}::VARCHAR`;
   }
-  if (single) {
-    // a text with a quote is always quoted, so doubling the quotes first is exact
-    return `coalesce(regexp_replace(replace(${text}, '"', '""'), '(?s)^(.*[",\\r\\n].*|\\s.*|.*\\s)$', '"\\1"'), '')`;
-  }
+}
+
+/** A VARCHAR SQL expression: the CSV cell for value `x` (RFC 4180 quoting; NULL → empty). */
+export function csvExpr(x: string, t: DuckDBType): string {
+  const text = csvText(x, t);
   return `CASE WHEN ${x} IS NULL THEN '' WHEN regexp_matches(${text}, '[",\\r\\n]|^\\s|\\s$') THEN '"' || replace(${text}, '"', '""') || '"' ELSE ${text} END`;
+}
+
+/**
+ * Wide results (wide-rows.ts): each column's part is computed by DuckDB with an expression that
+ * names the value once and binds nothing costly (no pattern to compile), and finished in JS by a
+ * rule that only looks at that text. Together they give exactly the text of jsonExpr / csvExpr
+ * (test/query-unit.test.ts runs both on the same values).
+ */
+export interface WidePart {
+  /** A VARCHAR SQL expression over `x`. */
+  sql: string;
+  /** The finished JSON value or CSV cell from the text (null: SQL NULL). */
+  finish: (text: string | null) => string;
+}
+
+const UNSAFE_INTEGER_RE = new RegExp(UNSAFE_INTEGER);
+/** RE2's \s (DuckDB's regexp_matches) is [\t\n\f\r ]; JavaScript's is wider. */
+const CSV_NEEDS_QUOTES = /[",\r\n]|^[\t\n\f\r ]|[\t\n\f\r ]$/;
+
+const jsonAsIs = (v: string | null) => v ?? 'null';
+const jsonInteger = (v: string | null) => (v === null ? 'null' : UNSAFE_INTEGER_RE.test(v) ? `"${v}"` : v);
+const jsonFloat = (v: string | null) =>
+  v === null ? 'null' : v === 'NaN' ? '"nan"' : v === 'Infinity' ? '"inf"' : v === '-Infinity' ? '"-inf"' : v;
+/** A CSV cell from a value's text (null: SQL NULL), quoted as csvExpr does. */
+export const csvCell = (v: string | null): string => (v === null ? '' : CSV_NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+export function jsonWidePart(x: string, t: DuckDBType): WidePart {
+  switch (t.typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM:
+      return { sql: `${x}::VARCHAR`, finish: jsonInteger };
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+      return { sql: `to_json(${x})::VARCHAR`, finish: jsonFloat };
+    default:
+      return { sql: `(${jsonExpr(x, t)})::VARCHAR`, finish: jsonAsIs };
+  }
+}
+
+export function csvWidePart(x: string, t: DuckDBType): WidePart {
+  return { sql: csvText(x, t), finish: csvCell };
+}
+
+/** A JSON string as DuckDB writes it (control characters as \u00XX in upper case). */
+export function jsonString(name: string): string {
+  return JSON.stringify(name).replace(/\\(?:\\|u([0-9a-f]{4}))/g, (m, h: string | undefined) => (h ? `\\u${h.toUpperCase()}` : m));
 }
 
 export function csvHeader(names: string[]): string {

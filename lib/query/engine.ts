@@ -164,7 +164,7 @@ export class Engine {
   discard(con: DuckDBConnection): void {
     for (const v of this.statementCaches.get(con)?.values() ?? []) {
       try {
-        (v as { stmt?: { destroySync?: () => void } }).stmt?.destroySync?.();
+        (v as { destroy?: () => void }).destroy?.();
       } catch {
         /* already gone */
       }

@@ -38,7 +38,6 @@ export interface ScanFacts {
 /** What every result builder gets of the request. */
 export interface ResultRun {
   req: SqlRequest;
-  columns: Column[];
   queryId: string;
   started: number;
   /** The request's private scratch directory (created on first call). */

@@ -187,5 +187,5 @@ async function executeStatement(x: Execution): Promise<QueryResult> {
   }
   const compiled = await textStatement(x.engine, con, x.userSql, x.datasets, req, x.pruneKey);
   deadline.check();
-  return textResult({ ...run, stmt: compiled.stmt, columns: compiled.columns });
+  return textResult({ ...run, compiled });
 }

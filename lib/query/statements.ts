@@ -4,11 +4,12 @@
  * pooled connection, keyed by the text, the format, the limit, the parameter types and the
  * definitions of the views it reads.
  */
-import { StatementType, DuckDBTypeId, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
+import { StatementType, DuckDBTypeId, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import { badRequest } from '../errors.js';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { forbiddenStatement } from './sandbox.js';
 import { csvExpr, jsonExpr } from './encode.js';
+import { WIDE_COLUMNS, decodeNarrow, directDecoder, directSql, fromPositional, partsRows, type ChunkDecoder, type RowFormat } from './wide-rows.js';
 import type { Engine } from './engine.js';
 import type { Column } from './result.js';
 import type { SqlRequest } from './request.js';
@@ -66,55 +67,126 @@ export async function shape(con: DuckDBConnection, userSql: string, params: SqlR
     if (prepared.statementType !== StatementType.SELECT) throw forbiddenStatement('Only read-only queries are allowed.');
     bindAll(prepared, params);
     const columns = await resultColumns(con, prepared, userSql, params);
-    const aliases = columns.map((_, i) => sqlIdent(`c${i + 1}`)).join(', ');
-    return { columns, from: `FROM (\n${userSql}\n) AS __q(${aliases})` };
+    return { columns, from: fromPositional(userSql, columns.length) };
   } finally {
     prepared.destroySync();
   }
 }
 
-/** The SQL expression that encodes one result row as its text in the format asked. */
-export function rowExpression(format: 'json' | 'csv' | 'ndjson', columns: Column[]): string {
+/** The SQL expression that encodes one result row as its text in the format asked (narrow results). */
+export function rowExpression(format: RowFormat, columns: Column[]): string {
   const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
-  const wide = columns.length > WIDE_COLUMNS;
-  if (format === 'json') return `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type, wide)).join(', ')})::VARCHAR`;
-  if (format === 'ndjson') return `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type, wide)}`).join(', ')})::VARCHAR`;
-  return `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type, wide)).join(', ')})`;
+  if (format === 'json') return `json_array(${columns.map((c, i) => jsonExpr(ref(i), c.type)).join(', ')})::VARCHAR`;
+  if (format === 'ndjson') return `json_object(${columns.map((c, i) => `${sqlString(c.name)}, ${jsonExpr(ref(i), c.type)}`).join(', ')})::VARCHAR`;
+  return `concat_ws(',', ${columns.map((c, i) => csvExpr(ref(i), c.type)).join(', ')})`;
+}
+
+/** A started statement: its streamed result, the result's columns and the decoder of its chunks. */
+export interface Opened {
+  stmt: DuckDBPreparedStatement;
+  result: DuckDBResult;
+  columns: Column[];
+  decode: ChunkDecoder;
+}
+
+/** A compiled row-encoding statement, reusable with new parameter values. */
+export interface Compiled {
+  open(params: SqlRequest['params']): Promise<Opened>;
+  destroy(): void;
+}
+
+function bindAgain(stmt: DuckDBPreparedStatement, params: SqlRequest['params']): DuckDBPreparedStatement {
+  stmt.clearBindings();
+  bindAll(stmt, params);
+  return stmt;
+}
+
+/** Narrow results: DuckDB builds each row's text; a NULL row after the last one marks the end. */
+class NarrowStatement implements Compiled {
+  constructor(
+    private readonly stmt: DuckDBPreparedStatement,
+    private readonly columns: Column[],
+  ) {}
+
+  async open(params: SqlRequest['params']): Promise<Opened> {
+    const result = await bindAgain(this.stmt, params).stream();
+    return { stmt: this.stmt, result, columns: this.columns, decode: decodeNarrow };
+  }
+
+  destroy(): void {
+    this.stmt.destroySync();
+  }
 }
 
 /**
- * Past this many columns each column's expression names its value once (encode.ts): DuckDB's
- * common-subexpression pass is quadratic in the number of expressions that repeat a reference.
+ * Wide results (wide-rows.ts): the statement runs as it is; the columns' types come from the
+ * result, and JS encodes the values. If a type is one JS does not encode exactly, this statement
+ * switches for good to DuckDB-encoded parts, and runs again.
  */
-export const WIDE_COLUMNS = 64;
+class WideStatement implements Compiled {
+  private parts?: { stmt: DuckDBPreparedStatement; columns: Column[]; decode: ChunkDecoder };
 
-interface Compiled {
-  stmt: DuckDBPreparedStatement;
-  columns: Column[];
+  constructor(
+    private readonly con: DuckDBConnection,
+    private readonly direct: DuckDBPreparedStatement,
+    private readonly names: string[],
+    private readonly userSql: string,
+    private readonly format: RowFormat,
+    private readonly limit: number,
+  ) {}
+
+  async open(params: SqlRequest['params']): Promise<Opened> {
+    if (!this.parts) {
+      const result = await bindAgain(this.direct, params).stream();
+      const types = result.columnTypes();
+      const columns = this.names.map((name, i) => ({ name, type: types[i]! }));
+      const decode = directDecoder(this.format, columns);
+      if (decode) return { stmt: this.direct, result, columns, decode };
+      const rows = partsRows(this.format, columns, fromPositional(this.userSql, columns.length), this.limit);
+      this.parts = { stmt: await this.con.prepare(rows.sql), columns, decode: rows.decode };
+    }
+    const { stmt, columns, decode } = this.parts;
+    return { stmt, result: await bindAgain(stmt, params).stream(), columns, decode };
+  }
+
+  destroy(): void {
+    this.direct.destroySync();
+    this.parts?.stmt.destroySync();
+  }
 }
 
-/** The prepared, bound row-encoding statement for a text format (cached per connection). */
+/** Prepares the user's statement (its type checked, its parameters counted) and its encoding. */
+async function compile(con: DuckDBConnection, userSql: string, format: RowFormat, params: SqlRequest['params'], limit: number): Promise<Compiled> {
+  const prepared = await con.prepare(userSql);
+  try {
+    if (prepared.statementType !== StatementType.SELECT) throw forbiddenStatement('Only read-only queries are allowed.');
+    bindAll(prepared, params);
+    const width = prepared.columnCount;
+    if (width > WIDE_COLUMNS) {
+      const names = Array.from({ length: width }, (_, i) => prepared.columnName(i));
+      return new WideStatement(con, await con.prepare(directSql(userSql, width, limit)), names, userSql, format, limit);
+    }
+    const columns = await resultColumns(con, prepared, userSql, params);
+    const rows = `SELECT ${rowExpression(format, columns)} AS __row ${fromPositional(userSql, columns.length)} LIMIT ${limit + 1}`;
+    return new NarrowStatement(await con.prepare(`SELECT __row FROM (${rows}) UNION ALL SELECT NULL`), columns);
+  } finally {
+    prepared.destroySync();
+  }
+}
+
+/** The compiled row-encoding statement for a text format (cached per connection). */
 export async function textStatement(engine: Engine, con: DuckDBConnection, userSql: string, datasets: string[], req: SqlRequest, pruneKey = ''): Promise<Compiled> {
-  const format = req.format as 'json' | 'csv' | 'ndjson';
+  const format = req.format as RowFormat;
   const cache = engine.cacheFor<Compiled>(con);
   const key = `${format}|${req.limit}|${engine.viewEpochs(datasets)}|${pruneKey}|${paramSignature(req.params)}|${userSql}`;
   let compiled = cache.get(key);
-  if (compiled) {
-    cache.delete(key);
-    compiled.stmt.clearBindings();
-  } else {
-    const s = await shape(con, userSql, req.params);
-    // a NULL row after the last one marks the end: DuckDB's C API ends a streamed result that fails
-    // part-way (a cast, error()) as if it were complete, and no encoded row is ever NULL
-    const rows = `SELECT ${rowExpression(format, s.columns)} AS __row ${s.from} LIMIT ${req.limit + 1}`;
-    compiled = { stmt: await con.prepare(`SELECT __row FROM (${rows}) UNION ALL SELECT NULL`), columns: s.columns };
-  }
+  if (compiled) cache.delete(key);
+  else compiled = await compile(con, userSql, format, req.params, req.limit);
   cache.set(key, compiled);
   if (cache.size > CACHE_MAX) {
     const oldest = cache.keys().next().value!;
-    cache.get(oldest)?.stmt.destroySync();
+    cache.get(oldest)?.destroy();
     cache.delete(oldest);
   }
-  bindAll(compiled.stmt, req.params);
   return compiled;
 }

@@ -9,12 +9,13 @@ import { LakehouseError } from '../errors.js';
 import { csvHeader } from './encode.js';
 import { Spill, publish } from './spill.js';
 import type { QueryResult, ResultRun } from './result.js';
+import type { Compiled } from './statements.js';
 
 export interface TextRun extends ResultRun {
-  stmt: DuckDBPreparedStatement;
+  compiled: Compiled;
 }
 
-export async function textResult({ stmt, req, columns, queryId, started, dir, deadline, scan }: TextRun): Promise<QueryResult> {
+export async function textResult({ compiled, req, queryId, started, dir, deadline, scan }: TextRun): Promise<QueryResult> {
   const cap = Math.max(1024, config().sqlMaxInlineBytes - 64 * 1024);
   const t0 = Date.now();
   const inline: string[] = [];
@@ -25,6 +26,7 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
   const json = req.format === 'json';
   const sep = json ? ',' : '\n';
   const end = json ? '' : '\n';
+  const { stmt, result: res, columns, decode } = await compiled.open(req.params);
   const colsJson = JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type.toString() })));
   const startSpill = (): Spill => {
     const s = new Spill(dir(), `${queryId}.${req.format}`);
@@ -35,18 +37,14 @@ export async function textResult({ stmt, req, columns, queryId, started, dir, de
     return s;
   };
   try {
-    const res = await stmt.stream();
     let ended = false;
     for (;;) {
       deadline.check();
       const chunk = await res.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      const values = chunk.getColumnValues(0) as Array<string | null>;
-      if (values[values.length - 1] === null) {
-        ended = true;
-        values.pop();
-      }
-      let rows = values as string[];
+      const decoded = decode(chunk);
+      if (decoded.ended) ended = true;
+      let rows = decoded.rows;
       if (total + rows.length > req.limit) {
         truncated = true;
         rows = rows.slice(0, req.limit - total);
