@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-export const VERSION = '0.4.0';
+export const VERSION = '0.4.1';
 export const SERVICE = 'lakehouse';
 
 function str(name: string): string | undefined {

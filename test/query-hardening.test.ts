@@ -8,6 +8,7 @@ import { freshBucket } from './helpers/s3.js';
 import { upload } from './helpers/ingest.js';
 import { callHttp, type HttpReply } from './helpers/lambda.js';
 import { handler as sqlFn } from '../functions/sql.js';
+import { handler as catalogFn } from '../functions/catalog.js';
 import { getEngine, resetEngine } from '../lib/query/engine.js';
 import { cacheTestHooks } from '../lib/query/cache.js';
 import { settled } from '../lib/query/run.js';
@@ -81,16 +82,92 @@ describe('a 10,000-column dataset', () => {
     expect(JSON.parse(nd.text.trim()).c9998).toBe(1.5);
 
     t = Date.now();
+    const repeat = await sql({ sql: 'SELECT * FROM wide ORDER BY c0 LIMIT 1' });
+    const repeatMs = Date.now() - t;
+    expect(repeat.json.rows).toEqual(star.json.rows);
+
+    t = Date.now();
+    const other = await sql({ sql: 'SELECT * FROM wide WHERE c0 = $v', params: { v: 2 * N } });
+    const otherMs = Date.now() - t;
+    expect(other.json.rows[0].slice(0, 3)).toEqual([2 * N, 't2_1', 2.5]);
+
+    t = Date.now();
+    const listed = await callHttp(catalogFn, { method: 'GET', path: '/catalog/manifests/wide', pathParameters: { name: 'wide' } });
+    const manifestMs = Date.now() - t;
+    expect(listed.status).toBe(200);
+    expect(listed.json.schema).toHaveLength(N);
+    t = Date.now();
+    const all = await callHttp(catalogFn, { method: 'GET', path: '/catalog/manifests' });
+    const listMs = Date.now() - t;
+    expect(all.status).toBe(200);
+
+    t = Date.now();
     const desc = await sql({ sql: 'DESCRIBE wide' });
     const descMs = Date.now() - t;
     expect(desc.status).toBe(200);
     expect(desc.json.rows).toHaveLength(N);
 
-    console.log(`10,000 columns: ingest ${ingestMs} ms; SELECT * json ${starMs} ms, csv ${csvMs} ms, ndjson ${ndMs} ms; DESCRIBE ${descMs} ms`);
-    // generous bounds (2 shared cores); the issue: no answer within 60 s
-    expect(starMs).toBeLessThan(20_000);
-    expect(descMs).toBeLessThan(20_000);
+    console.log(
+      `10,000 columns: ingest ${ingestMs} ms; SELECT * json (first, loads the table) ${starMs} ms, csv ${csvMs} ms, ndjson ${ndMs} ms, ` +
+        `json again ${repeatMs} ms, another SELECT * ${otherMs} ms; DESCRIBE ${descMs} ms; manifest ${manifestMs} ms, listing ${listMs} ms`,
+    );
+    // generous bounds (2 shared cores, no timing assertions in spirit): the issue was no answer within 60 s
+    for (const ms of [starMs, csvMs, ndMs, repeatMs, otherMs, descMs, manifestMs, listMs]) expect(ms).toBeLessThan(20_000);
   }, 240_000);
+});
+
+describe('wide datasets held as DuckDB tables (native-tables.ts)', () => {
+  const N = 1_200;
+  const header = Array.from({ length: N }, (_, i) => `c${i}`).join(',');
+  // every cell different, of the types an upload gets: BIGINT, DOUBLE, VARCHAR (with a comma), DATE
+  const cell = (v: number, r: number, i: number) =>
+    i % 4 === 0 ? String(v * 100_000 + r * N + i) : i % 4 === 1 ? `${r}.${i}5` : i % 4 === 2 ? `"v${v} r${r}, c${i}"` : `20${10 + v}-0${1 + (r % 9)}-1${i % 10}`;
+  const csv = (v: number, rows: number) =>
+    `${header}\n${Array.from({ length: rows }, (_, r) => Array.from({ length: N }, (_, i) => cell(v, r, i)).join(',')).join('\n')}\n`;
+  const expected = (v: number, r: number) =>
+    Array.from({ length: N }, (_, i) => {
+      const t = cell(v, r, i);
+      return i % 4 === 0 || i % 4 === 1 ? Number(t) : i % 4 === 2 ? t.slice(1, -1) : t;
+    });
+  const drop = (name: string) => callHttp(catalogFn, { method: 'DELETE', path: `/catalog/manifests/${name}`, pathParameters: { name } });
+
+  it('are read from a table: every cell as uploaded, the old table gone with each new version and with the dataset', async () => {
+    const first = await upload(csv(1, 3), { name: 'broad' });
+    expect(first.status.state).toBe('ready');
+    const engine = await getEngine();
+    const held = engine.nativeTableCount();
+    const r1 = await sql({ sql: 'SELECT * FROM broad' });
+    expect(r1.status).toBe(200);
+    expect(r1.json.rows).toEqual([0, 1, 2].map((r) => expected(1, r)));
+    expect(engine.nativeTableCount()).toBe(held + 1);
+    // a second query needs no file: the table is the data
+    const again = await sql({ sql: 'SELECT c2, c3 FROM broad WHERE c0 = $v', params: { v: expected(1, 1)[0] } });
+    expect(again.json.rows).toEqual([[expected(1, 1)[2], expected(1, 1)[3]]]);
+    expect(again.json.bytes_fetched).toBe(0);
+
+    expect((await upload(csv(2, 2), { name: 'broad' })).status.state).toBe('ready');
+    const r2 = await sql({ sql: 'SELECT * FROM broad ORDER BY c0', format: 'csv' });
+    expect(r2.text.trim().split('\n').slice(1)).toEqual(csv(2, 2).trim().split('\n').slice(1));
+    expect(engine.nativeTableCount()).toBe(held + 1); // version 1's table dropped
+    // time travel: version 1 read again, from its own table
+    const old = await sql({ sql: 'SELECT * FROM "broad@1"' });
+    expect(old.json.rows).toEqual([0, 1, 2].map((r) => expected(1, r)));
+    expect(engine.nativeTableCount()).toBe(held + 2);
+
+    expect((await drop('broad')).status).toBe(200);
+    const gone = await sql({ sql: 'SELECT count(*) FROM broad' });
+    expect(gone.status).toBe(400);
+    expect(engine.nativeTableCount()).toBe(held);
+  }, 240_000);
+
+  it("the engine's own databases are not listed: SHOW ALL TABLES, SHOW DATABASES, SHOW SCHEMAS are refused", async () => {
+    for (const q of ['SHOW ALL TABLES', 'SHOW DATABASES', 'SHOW SCHEMAS', 'SHOW TABLES FROM lakehouse_wide', 'SELECT * FROM lakehouse_wide.main.t1']) {
+      const r = await sql({ sql: q });
+      expect(r.status, q).toBe(403);
+      expect(r.json.error.code).toBe('forbidden_statement');
+    }
+    for (const q of ['SHOW TABLES', 'SHOW TABLES FROM main', 'DESCRIBE tiny', 'SUMMARIZE tiny']) expect((await sql({ sql: q })).status, q).toBe(200);
+  });
 });
 
 describe('the timeout covers every phase', () => {

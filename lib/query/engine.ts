@@ -19,9 +19,10 @@ import { readHead, readVersion, versionKey, CatalogCorruptError, mapLimit } from
 import { catalogState } from '../catalog/listing.js';
 import { headObject } from '../storage/objects.js';
 import { isDropped, normalizeType, type ObjectRef, type StoredManifest } from '../catalog/manifest.js';
-import { readObjectsSql } from '../catalog/read-sql.js';
+import { isEvolved, readObjectsSql } from '../catalog/read-sql.js';
 import { ObjectCache } from './cache.js';
 import { selectObjects, type TableFilter } from './prune.js';
+import { NativeTables } from './native-tables.js';
 
 export interface MaterializeOptions {
   /** The statement's prunable filter (prune.ts) and the connection that runs it. */
@@ -74,6 +75,12 @@ export class Engine {
   private locks = new Map<string, Promise<unknown>>();
   private setup!: DuckDBConnection;
   private ddlChain: Promise<unknown> = Promise.resolve();
+  /** Wide datasets read from DuckDB tables instead of Parquet (native-tables.ts). */
+  private native = new NativeTables(
+    (sql) => this.ddl(sql),
+    () => this.lease(),
+    (con) => this.giveBack(con),
+  );
 
   private constructor(instance: DuckDBInstance, cache: ObjectCache, scratchDir: string) {
     this.instance = instance;
@@ -95,6 +102,7 @@ export class Engine {
     const engine = new Engine(instance, cache, scratchDir);
     engine.removeScratch = removeScratch;
     engine.setup = await instance.connect();
+    await engine.setup.run(NativeTables.attachSql());
     await engine.lockDown();
     engine.coldStartMs = Date.now() - t0;
     log.info('query engine ready', { ms: engine.coldStartMs });
@@ -198,6 +206,11 @@ export class Engine {
     return st !== undefined && st.realVersion === st.manifest.version;
   }
 
+  /** Wide datasets' versions held as DuckDB tables now (native-tables.ts; tests). */
+  nativeTableCount(): number {
+    return this.native.size();
+  }
+
   datasetNames(): string[] {
     return [...this.datasets.keys()];
   }
@@ -209,12 +222,30 @@ export class Engine {
 
   /** The view over a version's files (read-sql.ts: an evolved dataset's objects are read by schema). */
   private async viewSql(m: StoredManifest, objects: ObjectRef[], files: string[], view: string): Promise<string> {
+    return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${await this.selectSql(m, objects, files)}`;
+  }
+
+  private async selectSql(m: StoredManifest, objects: ObjectRef[], files: string[]): Promise<string> {
     const con = await this.lease();
     try {
-      return `CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${await readObjectsSql(con, m, objects, files)}`;
+      return await readObjectsSql(con, m, objects, files);
     } finally {
       this.giveBack(con);
     }
+  }
+
+  /** Points the view at a version's files: a DuckDB table for a small wide dataset (native-tables.ts), else Parquet. */
+  private async realView(view: string, m: StoredManifest, objects: ObjectRef[], files: string[]): Promise<void> {
+    if (this.native.wants(view, m, objects)) {
+      const bytes = objects.reduce((n, o) => n + o.size, 0);
+      const single = files.length === 1 && !isEvolved(m, objects) ? { file: files[0]!, columns: m.schema.map((c) => c.name) } : undefined;
+      const held = await this.native.load(await this.selectSql(m, objects, files), m.version, bytes, single);
+      await this.ddl(`CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${NativeTables.readSql(held)}`, view);
+      await this.native.settle(view, held);
+      return;
+    }
+    await this.ddl(await this.viewSql(m, objects, files, view), view);
+    await this.native.settle(view, undefined);
   }
 
   /** Forgets a dataset and its time-travel views. */
@@ -223,6 +254,7 @@ export class Engine {
       if (view !== name && !(st.manifest.name === name && view.startsWith(`${name}@`))) continue;
       await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(view)}`, view);
       this.datasets.delete(view);
+      await this.native.settle(view, undefined);
     }
   }
 
@@ -247,6 +279,7 @@ export class Engine {
       if (!cur) return false;
       await this.ddl(`DROP VIEW IF EXISTS ${sqlIdent(view)}`, view);
       this.datasets.delete(view);
+      await this.native.settle(view, undefined);
       return true;
     }
     await this.exclusive(view, async () => {
@@ -315,6 +348,7 @@ export class Engine {
           }
           if (!cur || cur.manifest.schema_fingerprint !== m.schema_fingerprint || cur.realVersion === undefined) {
             await this.ddl(this.placeholderSql(m), name);
+            await this.native.settle(name, undefined);
           }
           this.datasets.set(name, { manifest: m, view: name, checkedAt: Date.now(), realVersion: undefined });
           changed = true;
@@ -349,6 +383,8 @@ export class Engine {
           const keys = objects.map((o) => o.key);
           scan.objectsTotal += m.objects.length;
           scan.objectsScanned += objects.length;
+          // a version held as a table needs none of its files
+          if (cur.realVersion === m.version && objects.length === m.objects.length && this.native.holds(cur.view, m.version)) return;
           scan.bytesFetched += objects.filter((o) => !this.cache.has(o.key)).reduce((n, o) => n + o.size, 0);
           const files = await this.cache.acquire(keys, bytes);
           pinned.push(...keys);
@@ -364,8 +400,9 @@ export class Engine {
           ddl = true;
           if (files.length === 0) {
             await this.ddl(this.placeholderSql(m, cur.view), cur.view);
+            await this.native.settle(cur.view, undefined);
           } else {
-            await this.ddl(await this.viewSql(m, objects, files, cur.view), cur.view);
+            await this.realView(cur.view, m, objects, files);
           }
           cur.realVersion = m.version;
         });
@@ -384,7 +421,8 @@ export class Engine {
   private onEvict(keys: string[]): void {
     const gone = new Set(keys);
     for (const st of this.datasets.values()) {
-      if (st.realVersion !== undefined && st.manifest.objects.some((o) => gone.has(o.key))) st.realVersion = undefined;
+      if (st.realVersion === undefined || this.native.holds(st.view, st.realVersion)) continue;
+      if (st.manifest.objects.some((o) => gone.has(o.key))) st.realVersion = undefined;
     }
   }
 

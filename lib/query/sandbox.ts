@@ -90,6 +90,9 @@ export async function inspectSql(con: DuckDBConnection, sql: string, clean: (s: 
         );
       }
     } else if (o.type === 'SHOW_REF') {
+      if (!allowedShow(o)) {
+        throw forbiddenStatement('Of the SHOW statements only SHOW TABLES, DESCRIBE and SUMMARIZE are allowed: the others describe the engine, not the datasets.');
+      }
       if (o.show_type === 'SUMMARY') sawData = true;
       else sawShow = true;
     }
@@ -106,6 +109,21 @@ export async function inspectSql(con: DuckDBConnection, sql: string, clean: (s: 
   const filter = tableFilter(ast.statements);
   if (filter && shape.tables.filter((t) => t.name.toLowerCase() === filter.table).length === 1) shape.filter = filter;
   return shape;
+}
+
+/**
+ * DESCRIBE / SUMMARIZE (their query is checked like any other), SHOW TABLES, and SHOW TABLES FROM
+ * main. Not SHOW ALL TABLES, SHOW DATABASES or SHOW SCHEMAS: they list the engine's own databases
+ * (native-tables.ts) and DuckDB's internal schemas.
+ */
+function allowedShow(o: Record<string, unknown>): boolean {
+  if (o.show_type === 'DESCRIBE' || o.show_type === 'SUMMARY') return true;
+  if (o.show_type === 'SHOW_UNQUALIFIED') return o.table_name === '"tables"';
+  if (o.show_type === 'SHOW_FROM') {
+    const catalog = String(o.catalog_name ?? '').toLowerCase();
+    return (catalog === '' || catalog === 'memory') && String(o.schema_name ?? '').toLowerCase() === 'main';
+  }
+  return false;
 }
 
 const FILEISH = /[/\\:]|\.(csv|tsv|txt|parquet|json|jsonl|ndjson|gz|zst|xlsx?|arrow|db|duckdb|sqlite)$/i;
