@@ -150,7 +150,9 @@ export function csvWidePart(x: string, t: DuckDBType): WidePart {
 
 /** A JSON string as DuckDB writes it (control characters as \u00XX in upper case). */
 export function jsonString(name: string): string {
-  return JSON.stringify(name).replace(/\\(?:\\|u([0-9a-f]{4}))/g, (m, h: string | undefined) => (h ? `\\u${h.toUpperCase()}` : m));
+  const j = JSON.stringify(name);
+  if (!j.includes('\\u')) return j;
+  return j.replace(/\\(?:\\|u([0-9a-f]{4}))/g, (m, h: string | undefined) => (h ? `\\u${h.toUpperCase()}` : m));
 }
 
 export function csvHeader(names: string[]): string {

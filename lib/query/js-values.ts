@@ -14,12 +14,12 @@ import {
   type DuckDBDecimalValue,
   type DuckDBTimestampValue,
 } from '@duckdb/node-api';
-import { jsonString, unsafeIntegerPattern } from './encode.js';
+import { jsonString } from './encode.js';
 
 /** A non-NULL value's JSON text, or its CSV text before quoting. */
 export type ValueText = (v: DuckDBValue) => string;
 
-const UNSAFE_INTEGER = new RegExp(unsafeIntegerPattern());
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const DATE_INFINITY = 2 ** 31 - 1;
 const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
 
@@ -43,6 +43,9 @@ function mantissa(digits: string): string {
 function duckText(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  const a = Math.abs(v);
+  // exponents -4…15: JavaScript's own text is positional there too, with the same shortest digits
+  if (a >= 1e-4 && a < 1e16) return Number.isInteger(v) ? `${v}.0` : String(v);
   const sign = v < 0 || Object.is(v, -0) ? '-' : '';
   if (v === 0) return `${sign}0.0`;
   const { digits, exp } = digitsOf(v);
@@ -54,6 +57,9 @@ function duckText(v: number): string {
 function jsonNumber(v: number): string {
   if (Number.isNaN(v)) return '"nan"';
   if (!Number.isFinite(v)) return v > 0 ? '"inf"' : '"-inf"';
+  const a = Math.abs(v);
+  // exponents -6…20: JavaScript's own text is positional there too, with the same shortest digits
+  if (a >= 1e-6 && a < 1e21) return Number.isInteger(v) ? `${v}.0` : String(v);
   const sign = v < 0 || Object.is(v, -0) ? '-' : '';
   if (v === 0) return `${sign}0.0`;
   const { digits, exp } = digitsOf(v);
@@ -147,8 +153,8 @@ export function jsonOf(t: DuckDBType): ValueText | undefined {
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.UHUGEINT:
       return (v) => {
-        const s = String(v);
-        return UNSAFE_INTEGER.test(s) ? `"${s}"` : s;
+        const i = v as bigint;
+        return i <= MAX_SAFE && i >= -MAX_SAFE ? String(i) : `"${i}"`;
       };
     case DuckDBTypeId.VARCHAR:
       return (v) => jsonString(v as string);
