@@ -144,6 +144,13 @@ describe('wide datasets held as DuckDB tables (native-tables.ts)', () => {
     const again = await sql({ sql: 'SELECT c2, c3 FROM broad WHERE c0 = $v', params: { v: expected(1, 1)[0] } });
     expect(again.json.rows).toEqual([[expected(1, 1)[2], expected(1, 1)[3]]]);
     expect(again.json.bytes_fetched).toBe(0);
+    // a type JS does not encode (FLOAT, TIME): this statement switches to DuckDB-built parts, then stays there
+    for (let i = 0; i < 2; i++) {
+      const mixed = await sql({ sql: "SELECT *, 0.1::FLOAT AS f, TIME '01:02:03.5' AS tm FROM broad WHERE c0 = $v", params: { v: expected(1, 2)[0] } });
+      expect(mixed.json.rows).toEqual([[...expected(1, 2), 0.10000000149011612, '01:02:03.5']]);
+      const mixedCsv = await sql({ sql: "SELECT *, 0.1::FLOAT AS f FROM broad WHERE c0 = $v", params: { v: expected(1, 2)[0] }, format: 'csv' });
+      expect(mixedCsv.text.trim().split('\n')[1]).toBe(`${csv(1, 3).trim().split('\n')[3]},0.1`);
+    }
 
     expect((await upload(csv(2, 2), { name: 'broad' })).status.state).toBe('ready');
     const r2 = await sql({ sql: 'SELECT * FROM broad ORDER BY c0', format: 'csv' });
