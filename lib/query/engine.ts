@@ -382,9 +382,12 @@ export class Engine {
           const objects = cur === st ? chosen.get(st.view)! : m.objects;
           const keys = objects.map((o) => o.key);
           scan.objectsTotal += m.objects.length;
+          // a version held as a table needs none of its files (nor pruning: the table is local)
+          if (cur.realVersion === m.version && this.native.holds(cur.view, m.version)) {
+            scan.objectsScanned += m.objects.length;
+            return;
+          }
           scan.objectsScanned += objects.length;
-          // a version held as a table needs none of its files
-          if (cur.realVersion === m.version && objects.length === m.objects.length && this.native.holds(cur.view, m.version)) return;
           scan.bytesFetched += objects.filter((o) => !this.cache.has(o.key)).reduce((n, o) => n + o.size, 0);
           const files = await this.cache.acquire(keys, bytes);
           pinned.push(...keys);
