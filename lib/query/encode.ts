@@ -26,16 +26,21 @@ export function unsafeIntegerPattern(): string {
 }
 const UNSAFE_INTEGER = unsafeIntegerPattern();
 
+/** Booleans and integers of 32 bits or fewer: their JSON is their text, always a valid number. */
+export const SMALL_SCALARS: ReadonlySet<DuckDBTypeId> = new Set([
+  DuckDBTypeId.BOOLEAN,
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+]);
+
 /** A JSON-typed SQL expression for value `x` of type `t`. */
 export function jsonExpr(x: string, t: DuckDBType): string {
+  if (SMALL_SCALARS.has(t.typeId)) return `to_json(${x})`;
   switch (t.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
     case DuckDBTypeId.VARCHAR:
     case DuckDBTypeId.SQLNULL:
       return `to_json(${x})`;

@@ -14,12 +14,14 @@ import {
   type DuckDBDecimalValue,
   type DuckDBTimestampValue,
 } from '@duckdb/node-api';
-import { jsonString } from './encode.js';
+import { SMALL_SCALARS, jsonString } from './encode.js';
 
 /** A non-NULL value's JSON text, or its CSV text before quoting. */
 export type ValueText = (v: DuckDBValue) => string;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Integers JS gets as bigint: their text is exact; JSON numbers only up to 2^53−1. */
+const WIDE_INTEGERS: ReadonlySet<DuckDBTypeId> = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT]);
 const DATE_INFINITY = 2 ** 31 - 1;
 const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
 
@@ -39,32 +41,36 @@ function mantissa(digits: string): string {
   return digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
 }
 
-/** DuckDB's DOUBLE → VARCHAR: positional for exponents -4…15, else `1.5e+16`, `1e-05`. */
-function duckText(v: number): string {
-  if (Number.isNaN(v)) return 'nan';
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  const a = Math.abs(v);
-  // exponents -4…15: JavaScript's own text is positional there too, with the same shortest digits
-  if (a >= 1e-4 && a < 1e16) return Number.isInteger(v) ? `${v}.0` : String(v);
-  const sign = v < 0 || Object.is(v, -0) ? '-' : '';
-  if (v === 0) return `${sign}0.0`;
-  const { digits, exp } = digitsOf(v);
-  if (exp > -5 && exp < 16) return sign + positional(digits, exp);
-  return `${sign}${mantissa(digits)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+/** How DuckDB writes a DOUBLE in one of its two forms. */
+interface NumberForm {
+  /** Exponents (of the first digit) written positionally: min < exp < max, i.e. from `from` up to below `below`. */
+  min: number;
+  max: number;
+  from: number;
+  below: number;
+  nan: string;
+  inf: string;
+  negInf: string;
+  /** The exponent of the scientific form: `e+16`/`e-05` (VARCHAR) or `e21`/`e-7` (JSON). */
+  exponent: (exp: number) => string;
 }
 
-/** DuckDB's to_json of a DOUBLE: positional for exponents -6…20, else `1.5e21`. */
-function jsonNumber(v: number): string {
-  if (Number.isNaN(v)) return '"nan"';
-  if (!Number.isFinite(v)) return v > 0 ? '"inf"' : '"-inf"';
+/** `::VARCHAR`: positional for exponents -4…15, else `1.5e+16`, `1e-05`. */
+const VARCHAR_FORM: NumberForm = { min: -5, max: 16, from: 1e-4, below: 1e16, nan: 'nan', inf: 'inf', negInf: '-inf', exponent: (e) => `${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}` };
+/** `to_json` (yyjson): positional for exponents -6…20, else `1.5e21`, `1e-7`; NaN and infinities as our strings. */
+const JSON_FORM: NumberForm = { min: -7, max: 21, from: 1e-6, below: 1e21, nan: '"nan"', inf: '"inf"', negInf: '"-inf"', exponent: (e) => String(e) };
+
+function numberText(v: number, f: NumberForm): string {
+  if (Number.isNaN(v)) return f.nan;
+  if (!Number.isFinite(v)) return v > 0 ? f.inf : f.negInf;
   const a = Math.abs(v);
-  // exponents -6…20: JavaScript's own text is positional there too, with the same shortest digits
-  if (a >= 1e-6 && a < 1e21) return Number.isInteger(v) ? `${v}.0` : String(v);
+  // within both JavaScript's positional range and DuckDB's, JavaScript's own text has the same shortest digits
+  if (a >= f.from && a < f.below) return Number.isInteger(v) ? `${v}.0` : String(v);
   const sign = v < 0 || Object.is(v, -0) ? '-' : '';
   if (v === 0) return `${sign}0.0`;
   const { digits, exp } = digitsOf(v);
-  if (exp > -7 && exp < 21) return sign + positional(digits, exp);
-  return `${sign}${mantissa(digits)}e${exp < 0 ? '-' : ''}${Math.abs(exp)}`;
+  if (exp > f.min && exp < f.max) return sign + positional(digits, exp);
+  return `${sign}${mantissa(digits)}e${f.exponent(exp)}`;
 }
 
 const MICROS_PER_DAY = 86_400_000_000n;
@@ -110,22 +116,12 @@ function timestampText(v: DuckDBValue): string {
 
 /** The text form of values of type `t` (CSV cells, and the JSON strings of dates and decimals), if JS has it exactly. */
 export function textOf(t: DuckDBType): ValueText | undefined {
+  if (SMALL_SCALARS.has(t.typeId) || WIDE_INTEGERS.has(t.typeId)) return String;
   switch (t.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.UHUGEINT:
     case DuckDBTypeId.VARCHAR:
       return String;
     case DuckDBTypeId.DOUBLE:
-      return (v) => duckText(v as number);
+      return (v) => numberText(v as number, VARCHAR_FORM);
     case DuckDBTypeId.DATE:
       return dateText;
     case DuckDBTypeId.TIMESTAMP:
@@ -139,27 +135,18 @@ export function textOf(t: DuckDBType): ValueText | undefined {
 
 /** The JSON text of values of type `t`, if JS has it exactly. */
 export function jsonOf(t: DuckDBType): ValueText | undefined {
+  if (SMALL_SCALARS.has(t.typeId)) return String;
+  if (WIDE_INTEGERS.has(t.typeId)) {
+    return (v) => {
+      const i = v as bigint;
+      return i <= MAX_SAFE && i >= -MAX_SAFE ? String(i) : `"${i}"`;
+    };
+  }
   switch (t.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-      return String;
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.UHUGEINT:
-      return (v) => {
-        const i = v as bigint;
-        return i <= MAX_SAFE && i >= -MAX_SAFE ? String(i) : `"${i}"`;
-      };
     case DuckDBTypeId.VARCHAR:
       return (v) => jsonString(v as string);
     case DuckDBTypeId.DOUBLE:
-      return (v) => jsonNumber(v as number);
+      return (v) => numberText(v as number, JSON_FORM);
     default: {
       const text = textOf(t);
       return text && ((v) => jsonString(text(v)));
