@@ -11,6 +11,7 @@ import { handler as sqlFn } from '../functions/sql.js';
 import { handler as catalogFn } from '../functions/catalog.js';
 import { getEngine, resetEngine } from '../lib/query/engine.js';
 import { cacheTestHooks } from '../lib/query/cache.js';
+import { nativeTestHooks } from '../lib/query/native-tables.js';
 import { settled } from '../lib/query/run.js';
 
 const restore: Array<() => void> = [];
@@ -166,6 +167,24 @@ describe('wide datasets held as DuckDB tables (native-tables.ts)', () => {
     expect(gone.status).toBe(400);
     expect(engine.nativeTableCount()).toBe(held);
   }, 240_000);
+
+  it('a table that cannot be made leaves the dataset on its files: the query still answers, every cell as uploaded', async () => {
+    expect((await upload(csv(3, 2), { name: 'broad2' })).status.state).toBe('ready');
+    const engine = await getEngine();
+    const held = engine.nativeTableCount();
+    nativeTestHooks.failLoad = true;
+    try {
+      const r = await sql({ sql: 'SELECT * FROM broad2' });
+      expect(r.status).toBe(200);
+      expect(r.json.rows).toEqual([0, 1].map((i) => expected(3, i)));
+      expect(engine.nativeTableCount()).toBe(held);
+    } finally {
+      nativeTestHooks.failLoad = false;
+    }
+    // on its files, it stays so for this version: no second attempt per query
+    expect((await sql({ sql: 'SELECT c1 FROM broad2' })).json.rows).toEqual([[expected(3, 0)[1]], [expected(3, 1)[1]]]);
+    expect(engine.nativeTableCount()).toBe(held);
+  }, 120_000);
 
   it("the engine's own databases are not listed: SHOW ALL TABLES, SHOW DATABASES, SHOW SCHEMAS are refused", async () => {
     for (const q of ['SHOW ALL TABLES', 'SHOW DATABASES', 'SHOW SCHEMAS', 'SHOW TABLES FROM lakehouse_wide', 'SELECT * FROM lakehouse_wide.main.t1']) {

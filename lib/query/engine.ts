@@ -239,10 +239,16 @@ export class Engine {
     if (this.native.wants(view, m, objects)) {
       const bytes = objects.reduce((n, o) => n + o.size, 0);
       const single = files.length === 1 && !isEvolved(m, objects) ? { file: files[0]!, columns: m.schema.map((c) => c.name) } : undefined;
-      const held = await this.native.load(await this.selectSql(m, objects, files), m.version, bytes, single);
-      await this.ddl(`CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${NativeTables.readSql(held)}`, view);
-      await this.native.settle(view, held);
-      return;
+      const held = await this.native.load(await this.selectSql(m, objects, files), m.version, bytes, single).catch((e: unknown) => {
+        // a table is only faster: if it cannot be made (memory, disk), the view reads the files
+        log.warn('query engine: a wide dataset stays on its files', { dataset: view, reason: e instanceof Error ? e.message.slice(0, 200) : String(e) });
+        return undefined;
+      });
+      if (held) {
+        await this.ddl(`CREATE OR REPLACE VIEW ${sqlIdent(view)} AS ${NativeTables.readSql(held)}`, view);
+        await this.native.settle(view, held);
+        return;
+      }
     }
     await this.ddl(await this.viewSql(m, objects, files, view), view);
     await this.native.settle(view, undefined);

@@ -22,6 +22,9 @@ export const NATIVE_BUDGET_BYTES = 128 * 1024 * 1024;
 /** Columns read at once when a wide file is loaded in groups. */
 export const GROUP_COLUMNS = 1000;
 
+/** For tests: make every load fail after the work (as running out of memory would). */
+export const nativeTestHooks: { failLoad?: boolean } = {};
+
 function tableName(name: string): string {
   return `${sqlIdent(NATIVE_DB)}.main.${sqlIdent(name)}`;
 }
@@ -80,6 +83,11 @@ export class NativeTables {
   async load(select: string, version: number, bytes: number, single?: { file: string; columns: string[] }): Promise<Held> {
     const id = ++this.seq;
     const table = tableName(`t${id}`);
+    if (nativeTestHooks.failLoad) {
+      await this.run(`CREATE TABLE ${table} AS ${select}`);
+      await this.run(`DROP TABLE ${table}`);
+      throw new Error('test: the table could not be made');
+    }
     if (!single || single.columns.length <= GROUP_COLUMNS || single.columns.some((c) => c.startsWith('__rid'))) {
       await this.run(`CREATE TABLE ${table} AS ${select}`);
     } else if (!(await this.loadGrouped(id, single.file, single.columns))) {
