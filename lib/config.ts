@@ -91,6 +91,8 @@ export interface Config {
    * `off` — nothing (download, then the scan beside DuckDB).
    */
   ingestOverlap: 'pipe' | 'scan' | 'off';
+  /** The freshness probe's existence check without the SDK's middleware (LAKEHOUSE_FAST_EXISTS=on|off, default on; lib/storage/exists.ts). */
+  fastExists: boolean;
   /** Identifies the credentials in use (the S3 client is rebuilt when they change). */
   credentialsId: string;
   /** Publish every committed version as an Apache Iceberg table (LAKEHOUSE_ICEBERG=on|off, default on). */
@@ -177,6 +179,7 @@ export function config(): Config {
     conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
     ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
     ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['pipe', 'scan', 'off'] as const, 'off'),
+    fastExists: onOff('LAKEHOUSE_FAST_EXISTS', true),
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
     icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),
     glueDatabase: str('LAKEHOUSE_GLUE_DATABASE'),

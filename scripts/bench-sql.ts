@@ -9,7 +9,8 @@
  *   - raw DuckDB: the query on a local copy of the very Parquet object the stack serves (an
  *     instance with the engine's settings, lib/duckdb.ts), result read in full;
  *   - a plain HEAD of the key the freshness probe asks for (a keep-alive node:http request, no SDK,
- *     no signing), and the same HEAD through the SDK client the probe uses (lib/storage/objects.ts);
+ *     no signing), the same HEAD through the SDK client (lib/storage/objects.ts), and as the probe
+ *     sends it (lib/storage/exists.ts: signed by the SDK's signer, without its middleware);
  *   - the sql handler in this process (functions/sql.ts: from handler entry to return — what
  *     Lambda bills), with its Server-Timing split (`fresh` = the probe inside it, `exec`);
  *   - HTTP end to end: POST /sql through serverless-offline (the bundled handler in a worker
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     Object.assign(process.env, stackEnv({ ...stack, dataDir }));
     const { readHead, versionKey } = await import('../lib/catalog/store.js');
     const { downloadToFile, headObject } = await import('../lib/storage/objects.js');
+    const { keyExists } = await import('../lib/storage/exists.js');
     const { createInstance } = await import('../lib/duckdb.js');
     const { handler } = await import('../functions/sql.js');
     const { httpEvent, lambdaContext } = await import('../test/helpers/lambda.js');
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     const parquet = path.join(dataDir, 'workers.parquet');
     await downloadToFile(m.objects[0]!.key, parquet);
     const probeKey = versionKey('workers', m.version + 1);
+    const knownKey = versionKey('workers', m.version);
     const probeUrl = `${stack.s3}/${stack.bucket}/${probeKey.split('/').map(encodeURIComponent).join('/')}`;
     const agent = new http.Agent({ keepAlive: true });
     const raw = await createInstance('bench-raw');
@@ -118,10 +121,11 @@ async function main(): Promise<void> {
         await rc.runAndReadAll(sql);
         await plainHead(agent, probeUrl);
         await headObject(probeKey);
+        await keyExists(probeKey, knownKey);
         await call();
         await viaHttp();
       }
-      const s: Record<string, number[]> = { raw: [], head: [], sdkHead: [], handler: [], fresh: [], exec: [], http: [] };
+      const s: Record<string, number[]> = { raw: [], head: [], sdkHead: [], probeHead: [], handler: [], fresh: [], exec: [], http: [] };
       const before = stack.output().length;
       for (let i = 0; i < RUNS; i++) {
         let t = performance.now();
@@ -131,6 +135,9 @@ async function main(): Promise<void> {
         t = performance.now();
         await headObject(probeKey);
         s.sdkHead!.push(performance.now() - t);
+        t = performance.now();
+        await keyExists(probeKey, knownKey);
+        s.probeHead!.push(performance.now() - t);
         t = performance.now();
         const res = await call();
         s.handler!.push(performance.now() - t);
@@ -159,7 +166,7 @@ async function main(): Promise<void> {
   const out = path.resolve(root, values.out!);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const head = ['query', 'handler p50/p95', 'fresh (probe) p50', 'exec p50', 'HTTP p50/p95', 'offline Duration p50', 'raw DuckDB p50/p95', 'plain HEAD p50', 'SDK HEAD p50', 'target', ''];
+  const head = ['query', 'handler p50/p95', 'fresh (probe) p50', 'exec p50', 'HTTP p50/p95', 'offline Duration p50', 'raw DuckDB p50/p95', 'plain HEAD p50', 'SDK HEAD p50', 'probe HEAD p50', 'target', ''];
   const lines = [head];
   for (const [k, q] of Object.entries<Json>(result.queries)) {
     lines.push([
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
       `${q.raw.p50} / ${q.raw.p95}`,
       `${q.head.p50}`,
       `${q.sdkHead.p50}`,
+      `${q.probeHead.p50}`,
       `${q.target_ms}`,
       q.met ? 'met' : 'MISSED',
     ]);

@@ -17,7 +17,7 @@ import { log } from '../log.js';
 import { isValidName } from '../names.js';
 import { readHead, readVersion, versionKey, CatalogCorruptError, mapLimit } from '../catalog/store.js';
 import { catalogState } from '../catalog/listing.js';
-import { headObject } from '../storage/objects.js';
+import { keyExists } from '../storage/exists.js';
 import { isDropped, normalizeType, type ObjectRef, type StoredManifest } from '../catalog/manifest.js';
 import { isEvolved, readObjectsSql } from '../catalog/read-sql.js';
 import { ObjectCache } from './cache.js';
@@ -324,7 +324,7 @@ export class Engine {
       async (name) => {
         const st = this.datasets.get(name);
         if (st && ttl > 0 && Date.now() - st.checkedAt < ttl) return;
-        if (st && !(await headObject(versionKey(name, st.manifest.version + 1)))) {
+        if (st && !(await keyExists(versionKey(name, st.manifest.version + 1), versionKey(name, st.manifest.version)))) {
           st.checkedAt = Date.now();
           return;
         }
