@@ -23,6 +23,7 @@ import { isEvolved, readObjectsSql } from '../catalog/read-sql.js';
 import { ObjectCache } from './cache.js';
 import { selectObjects, type TableFilter } from './prune.js';
 import { NativeTables } from './native-tables.js';
+import { ConnectionPool } from './pool.js';
 
 export interface MaterializeOptions {
   /** The statement's prunable filter (prune.ts) and the connection that runs it. */
@@ -70,20 +71,21 @@ export class Engine {
   private datasets = new Map<string, DatasetState>();
   /** Bumped whenever a dataset's view is redefined (part of cache keys for its statements). */
   private epochs = new Map<string, number>();
-  private pool: DuckDBConnection[] = [];
-  private statementCaches = new WeakMap<DuckDBConnection, Map<string, unknown>>();
+  /** Pooled connections and their compiled statements (pool.ts). */
+  readonly connections: ConnectionPool;
   private locks = new Map<string, Promise<unknown>>();
   private setup!: DuckDBConnection;
   private ddlChain: Promise<unknown> = Promise.resolve();
   /** Wide datasets read from DuckDB tables instead of Parquet (native-tables.ts). */
   private native = new NativeTables(
     (sql) => this.ddl(sql),
-    () => this.lease(),
-    (con) => this.giveBack(con),
+    () => this.connections.lease(),
+    (con) => this.connections.giveBack(con),
   );
 
   private constructor(instance: DuckDBInstance, cache: ObjectCache, scratchDir: string) {
     this.instance = instance;
+    this.connections = new ConnectionPool(instance);
     this.cache = cache;
     this.scratchDir = scratchDir;
     cache.onEvict = (keys) => this.onEvict(keys);
@@ -158,39 +160,6 @@ export class Engine {
     return this.instance.connect();
   }
 
-  /** A connection from the pool (connections and their prepared statements are reused). */
-  async lease(): Promise<DuckDBConnection> {
-    return this.pool.pop() ?? (await this.instance.connect());
-  }
-
-  giveBack(con: DuckDBConnection): void {
-    if (this.pool.length < 8) this.pool.push(con);
-    else con.closeSync();
-  }
-
-  /** Closes a connection instead of pooling it (after an interrupt), with its cached statements. */
-  discard(con: DuckDBConnection): void {
-    for (const v of this.statementCaches.get(con)?.values() ?? []) {
-      try {
-        (v as { destroy?: () => void }).destroy?.();
-      } catch {
-        /* already gone */
-      }
-    }
-    this.statementCaches.delete(con);
-    con.closeSync();
-  }
-
-  /** A small LRU of values (prepared statements) tied to one connection. */
-  cacheFor<T>(con: DuckDBConnection): Map<string, T> {
-    let m = this.statementCaches.get(con);
-    if (!m) {
-      m = new Map();
-      this.statementCaches.set(con, m);
-    }
-    return m as Map<string, T>;
-  }
-
   /** Identifies the current definition of the named datasets' views. */
   viewEpochs(names: string[]): string {
     return names.map((n) => `${n}@${this.epochs.get(n) ?? 0}`).join(',');
@@ -226,11 +195,11 @@ export class Engine {
   }
 
   private async selectSql(m: StoredManifest, objects: ObjectRef[], files: string[]): Promise<string> {
-    const con = await this.lease();
+    const con = await this.connections.lease();
     try {
       return await readObjectsSql(con, m, objects, files);
     } finally {
-      this.giveBack(con);
+      this.connections.giveBack(con);
     }
   }
 

@@ -77,7 +77,7 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
   const engine = await getEngine();
   deadline.check();
   const clean = cleaner(engine.privatePaths());
-  const con = await engine.lease();
+  const con = await engine.connections.lease();
   let running = true;
   const unregister = deadline.onExpire(() => {
     if (running) con.interrupt();
@@ -157,8 +157,8 @@ async function runPhases(req: SqlRequest, deadline: Deadline): Promise<QueryResu
     // is one whose pruned views could not be dropped (closing it drops them)
     let reusable = !deadline.expired;
     if (reusable && temps.length) reusable = await dropTemps(con, temps).then(() => true, () => false);
-    if (reusable) engine.giveBack(con);
-    else engine.discard(con);
+    if (reusable) engine.connections.giveBack(con);
+    else engine.connections.discard(con);
   }
 }
 

@@ -177,7 +177,7 @@ async function compile(con: DuckDBConnection, userSql: string, format: RowFormat
 /** The compiled row-encoding statement for a text format (cached per connection). */
 export async function textStatement(engine: Engine, con: DuckDBConnection, userSql: string, datasets: string[], req: SqlRequest, pruneKey = ''): Promise<Compiled> {
   const format = req.format as RowFormat;
-  const cache = engine.cacheFor<Compiled>(con);
+  const cache = engine.connections.cacheFor<Compiled>(con);
   const key = `${format}|${req.limit}|${engine.viewEpochs(datasets)}|${pruneKey}|${paramSignature(req.params)}|${userSql}`;
   let compiled = cache.get(key);
   if (compiled) cache.delete(key);
