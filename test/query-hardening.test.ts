@@ -12,6 +12,7 @@ import { handler as catalogFn } from '../functions/catalog.js';
 import { getEngine, resetEngine } from '../lib/query/engine.js';
 import { cacheTestHooks } from '../lib/query/cache.js';
 import { nativeTestHooks } from '../lib/query/native-tables.js';
+import { readHead } from '../lib/catalog/store.js';
 import { settled } from '../lib/query/run.js';
 
 const restore: Array<() => void> = [];
@@ -184,6 +185,21 @@ describe('wide datasets held as DuckDB tables (native-tables.ts)', () => {
     // on its files, it stays so for this version: no second attempt per query
     expect((await sql({ sql: 'SELECT c1 FROM broad2' })).json.rows).toEqual([[expected(3, 0)[1]], [expected(3, 1)[1]]]);
     expect(engine.nativeTableCount()).toBe(held);
+  }, 120_000);
+
+  it('the budget holds when two wide datasets load at once: one becomes a table, the other stays on its files', async () => {
+    for (const n of ['broad3', 'broad4']) expect((await upload(csv(4, 2), { name: n })).status.state).toBe('ready');
+    const sizes = await Promise.all(['broad3', 'broad4'].map(async (n) => (await readHead(n))!.objects[0]!.size));
+    const engine = await getEngine();
+    const held = engine.nativeTableCount();
+    nativeTestHooks.budgetBytes = engine.nativeBytes() + Math.max(...sizes) * 1.5;
+    try {
+      const [a, b] = await Promise.all(['broad3', 'broad4'].map((n) => sql({ sql: `SELECT * FROM ${n}` })));
+      for (const r of [a!, b!]) expect(r.json.rows).toEqual([0, 1].map((i) => expected(4, i)));
+      expect(engine.nativeTableCount()).toBe(held + 1);
+    } finally {
+      nativeTestHooks.budgetBytes = undefined;
+    }
   }, 120_000);
 
   it("the engine's own databases are not listed: SHOW ALL TABLES, SHOW DATABASES, SHOW SCHEMAS are refused", async () => {

@@ -180,6 +180,11 @@ export class Engine {
     return this.native.size();
   }
 
+  /** The bytes (of Parquet objects) the held tables count against their budget (tests). */
+  nativeBytes(): number {
+    return this.native.bytes();
+  }
+
   datasetNames(): string[] {
     return [...this.datasets.keys()];
   }
@@ -205,10 +210,9 @@ export class Engine {
 
   /** Points the view at a version's files: a DuckDB table for a small wide dataset (native-tables.ts), else Parquet. */
   private async realView(view: string, m: StoredManifest, objects: ObjectRef[], files: string[]): Promise<void> {
-    if (this.native.wants(view, m, objects)) {
-      const bytes = objects.reduce((n, o) => n + o.size, 0);
+    if (this.native.wants(m, objects)) {
       const single = files.length === 1 && !isEvolved(m, objects) ? { file: files[0]!, columns: m.schema.map((c) => c.name) } : undefined;
-      const held = await this.native.load(await this.selectSql(m, objects, files), m.version, bytes, single).catch((e: unknown) => {
+      const held = await this.native.load(view, m.version, objects, () => this.selectSql(m, objects, files), single).catch((e: unknown) => {
         // a table is only faster: if it cannot be made (memory, disk), the view reads the files
         log.warn('query engine: a wide dataset stays on its files', { dataset: view, reason: e instanceof Error ? e.message.slice(0, 200) : String(e) });
         return undefined;

@@ -22,8 +22,12 @@ export const NATIVE_BUDGET_BYTES = 128 * 1024 * 1024;
 /** Columns read at once when a wide file is loaded in groups. */
 export const GROUP_COLUMNS = 1000;
 
-/** For tests: make every load fail after the work (as running out of memory would). */
-export const nativeTestHooks: { failLoad?: boolean } = {};
+/** For tests: make every load fail after the work (as running out of memory would); a smaller budget. */
+export const nativeTestHooks: { failLoad?: boolean; budgetBytes?: number } = {};
+
+function bytesOf(objects: ObjectRef[]): number {
+  return objects.reduce((n, o) => n + o.size, 0);
+}
 
 function tableName(name: string): string {
   return `${sqlIdent(NATIVE_DB)}.main.${sqlIdent(name)}`;
@@ -37,6 +41,8 @@ export interface Held {
 
 export class NativeTables {
   private held = new Map<string, Held>();
+  /** Bytes of the loads in progress, per view (reserved against the budget). */
+  private loading = new Map<string, number>();
   private seq = 0;
 
   /**
@@ -68,32 +74,46 @@ export class NativeTables {
     return version !== undefined && this.held.get(view)?.version === version;
   }
 
-  /** Whether this version (all of its objects) should be held as a table. */
-  wants(view: string, m: StoredManifest, objects: ObjectRef[]): boolean {
-    if (m.schema.length < NATIVE_MIN_COLUMNS || objects.length !== m.objects.length) return false;
-    const bytes = objects.reduce((n, o) => n + o.size, 0);
-    const others = [...this.held].reduce((n, [v, h]) => (v === view ? n : n + h.bytes), 0);
-    return bytes <= NATIVE_MAX_BYTES && others + bytes <= NATIVE_BUDGET_BYTES;
+  /** Whether this version (all of its objects) is one to hold as a table. */
+  wants(m: StoredManifest, objects: ObjectRef[]): boolean {
+    return m.schema.length >= NATIVE_MIN_COLUMNS && objects.length === m.objects.length && bytesOf(objects) <= NATIVE_MAX_BYTES;
   }
 
   /**
-   * Loads a version's rows into a new table: `select` (read-sql.ts) as it is, or — one file with
-   * the dataset's own schema — read GROUP_COLUMNS columns at a time and put side by side.
+   * Loads a version's rows into a new table, if the budget allows (checked and reserved before any
+   * wait, so loads running at once cannot pass it together): `select()` (read-sql.ts) as it is,
+   * or — one file with the dataset's own schema — read GROUP_COLUMNS columns at a time and put
+   * side by side. Undefined: over budget, nothing was done.
    */
-  async load(select: string, version: number, bytes: number, single?: { file: string; columns: string[] }): Promise<Held> {
-    const id = ++this.seq;
-    const table = tableName(`t${id}`);
-    if (nativeTestHooks.failLoad) {
-      await this.run(`CREATE TABLE ${table} AS ${select}`);
-      await this.run(`DROP TABLE ${table}`);
-      throw new Error('test: the table could not be made');
+  async load(
+    view: string,
+    version: number,
+    objects: ObjectRef[],
+    select: () => Promise<string>,
+    single?: { file: string; columns: string[] },
+  ): Promise<Held | undefined> {
+    const bytes = bytesOf(objects);
+    const others = [...this.held, ...this.loading].reduce((n, [v, h]) => (v === view ? n : n + (typeof h === 'number' ? h : h.bytes)), 0);
+    if (others + bytes > (nativeTestHooks.budgetBytes ?? NATIVE_BUDGET_BYTES)) return undefined;
+    this.loading.set(view, bytes);
+    try {
+      const id = ++this.seq;
+      const table = tableName(`t${id}`);
+      const sql = await select();
+      if (nativeTestHooks.failLoad) {
+        await this.run(`CREATE TABLE ${table} AS ${sql}`);
+        await this.run(`DROP TABLE ${table}`);
+        throw new Error('test: the table could not be made');
+      }
+      if (!single || single.columns.length <= GROUP_COLUMNS || single.columns.some((c) => c.startsWith('__rid'))) {
+        await this.run(`CREATE TABLE ${table} AS ${sql}`);
+      } else if (!(await this.loadGrouped(id, single.file, single.columns))) {
+        await this.run(`CREATE TABLE ${table} AS ${sql}`);
+      }
+      return { table, version, bytes };
+    } finally {
+      this.loading.delete(view);
     }
-    if (!single || single.columns.length <= GROUP_COLUMNS || single.columns.some((c) => c.startsWith('__rid'))) {
-      await this.run(`CREATE TABLE ${table} AS ${select}`);
-    } else if (!(await this.loadGrouped(id, single.file, single.columns))) {
-      await this.run(`CREATE TABLE ${table} AS ${select}`);
-    }
-    return { table, version, bytes };
   }
 
   /**
@@ -155,5 +175,10 @@ export class NativeTables {
   /** Tables held, for tests and logs. */
   size(): number {
     return this.held.size;
+  }
+
+  /** Their objects' bytes (the budget's measure). */
+  bytes(): number {
+    return [...this.held.values()].reduce((n, h) => n + h.bytes, 0);
   }
 }
