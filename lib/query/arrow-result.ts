@@ -12,15 +12,16 @@ import { config } from '../config.js';
 import { sqlString } from '../duckdb.js';
 import { publish } from './spill.js';
 import { bindAll } from './statements.js';
-import type { Column, QueryResult, ResultRun } from './result.js';
+import type { QueryResult, ResultRun } from './result.js';
 
 export interface ArrowRun extends ResultRun {
-  columns: Column[];
+  /** The result's column names as the statement gives them (the Parquet file has positional ones). */
+  names: string[];
   con: DuckDBConnection;
   selectSql: string;
 }
 
-export async function arrowResult({ con, selectSql, req, columns, queryId, started, dir, deadline, scan }: ArrowRun): Promise<QueryResult> {
+export async function arrowResult({ con, selectSql, req, names, queryId, started, dir, deadline, scan }: ArrowRun): Promise<QueryResult> {
   const cfg = config();
   const file = path.join(dir(), `${queryId}.parquet`);
   const ipcFile = path.join(dir(), `${queryId}.arrow`);
@@ -46,7 +47,7 @@ export async function arrowResult({ con, selectSql, req, columns, queryId, start
     const cap = Math.floor((cfg.sqlMaxInlineBytes * 3) / 4) - 64 * 1024;
     let schema: InstanceType<typeof arrow.Schema> | undefined;
     const rename = (s: InstanceType<typeof arrow.Schema>) =>
-      new arrow.Schema(s.fields.map((f, i) => new arrow.Field(columns[i]?.name ?? f.name, f.type, f.nullable, f.metadata)), s.metadata);
+      new arrow.Schema(s.fields.map((f, i) => new arrow.Field(names[i] ?? f.name, f.type, f.nullable, f.metadata)), s.metadata);
     const writer = new arrow.RecordBatchStreamWriter();
     const out = fs.createWriteStream(ipcFile);
     sink = out;

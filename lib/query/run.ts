@@ -18,7 +18,7 @@ import { inspectCached } from './inspect-cache.js';
 import { cleaner, mapDuckError, queryTimeout } from './duck-errors.js';
 import { Deadline } from './deadline.js';
 import { requestDir } from './spill.js';
-import { shape as shapeOf, textStatement } from './statements.js';
+import { names as namesOf, textStatement } from './statements.js';
 import { textResult } from './text-result.js';
 import { arrowResult } from './arrow-result.js';
 import type { QueryResult, ScanFacts } from './result.js';
@@ -181,9 +181,9 @@ async function executeStatement(x: Execution): Promise<QueryResult> {
   deadline.check();
   const run = { req, queryId: x.queryId, started: x.started, dir: x.dir, deadline, scan: x.scan };
   if (req.format === 'arrow') {
-    const s = await shapeOf(con, x.userSql, req.params);
+    const s = await namesOf(con, x.userSql, req.params);
     const selectSql = `SELECT * ${s.from} LIMIT ${req.limit + 1}`;
-    return arrowResult({ ...run, con, selectSql, columns: s.columns });
+    return arrowResult({ ...run, con, selectSql, names: s.names });
   }
   const compiled = await textStatement(x.engine, con, x.userSql, x.datasets, req, x.pruneKey);
   deadline.check();

@@ -73,6 +73,19 @@ export async function shape(con: DuckDBConnection, userSql: string, params: SqlR
   }
 }
 
+/** The user's statement prepared once to check its type and read its column names (no types: Arrow keeps DuckDB's own). */
+export async function names(con: DuckDBConnection, userSql: string, params: SqlRequest['params']): Promise<{ names: string[]; from: string }> {
+  const prepared = await con.prepare(userSql);
+  try {
+    if (prepared.statementType !== StatementType.SELECT) throw forbiddenStatement('Only read-only queries are allowed.');
+    bindAll(prepared, params);
+    const width = prepared.columnCount;
+    return { names: Array.from({ length: width }, (_, i) => prepared.columnName(i)), from: fromPositional(userSql, width) };
+  } finally {
+    prepared.destroySync();
+  }
+}
+
 /** The SQL expression that encodes one result row as its text in the format asked (narrow results). */
 export function rowExpression(format: RowFormat, columns: Column[]): string {
   const ref = (i: number) => `__q.${sqlIdent(`c${i + 1}`)}`;
