@@ -17,20 +17,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from '../localstack/stack.js';
-import { seedSchema } from './bench-common.js';
+import { seedSchema, type Json, repoRoot, benchArgs } from './bench-common.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    small: { type: 'string', default: '10' },
-    large: { type: 'string', default: '5000' },
-    runs: { type: 'string', default: '9' },
-    out: { type: 'string', default: 'bench/catalog-results.json' },
-  },
+const root = repoRoot;
+const values = benchArgs({
+  small: { type: 'string', default: '10' },
+  large: { type: 'string', default: '5000' },
+  runs: { type: 'string', default: '9' },
+  out: { type: 'string', default: 'bench/catalog-results.json' },
 });
 const SIZES = [Number(values.small), Number(values.large)];
 const RUNS = Math.max(3, Number(values.runs));

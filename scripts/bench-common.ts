@@ -1,7 +1,20 @@
-/** What the bench scripts share: an S3 client and the environment for the local stack's S3 server. */
+/** What the bench scripts share: their options, an S3 client and the environment for the local stack's S3 server. */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Stack } from '../localstack/stack.js';
+
+/** A bench's JSON results. */
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The repository's root (results and generated data are written under it). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The bench's command-line options (`npm run bench:x -- --runs 9`). */
+export function benchArgs<const O extends NonNullable<ParseArgsConfig['options']>>(options: O) {
+  return parseArgs({ options }).values;
+}
 
 /** A client of the stack's embedded S3 server (its fixed local credentials). */
 export function localS3Client(endpoint: string): S3Client {

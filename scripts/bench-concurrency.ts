@@ -14,23 +14,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client } from './bench-common.js';
+import { localS3Client, type Json, repoRoot, benchArgs } from './bench-common.js';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '500k' },
-    levels: { type: 'string', default: '1:50,4:200,32:400' },
-    out: { type: 'string', default: 'bench/concurrency-results.json' },
-    keep: { type: 'boolean', default: false },
-  },
+const root = repoRoot;
+const values = benchArgs({
+  rows: { type: 'string', default: '500k' },
+  levels: { type: 'string', default: '1:50,4:200,32:400' },
+  out: { type: 'string', default: 'bench/concurrency-results.json' },
+  keep: { type: 'boolean', default: false },
 });
 
 const QUERIES = [

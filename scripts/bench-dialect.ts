@@ -13,14 +13,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { baseTables, variants, type Variant } from './polluter.js';
 import { CORPUS_DIR, compareTables, expectedTable, loadTruth, type Comparison } from '../test/helpers/corpus.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { type Json, benchArgs } from './bench-common.js';
 
 const NUM = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const TS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?$/;
@@ -190,13 +188,11 @@ function mean(v: number[]): number {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: 'string', default: '400' },
-      out: { type: 'string', default: 'bench/dialect-results.json' },
-      only: { type: 'string' },
-      echo: { type: 'boolean', default: false },
-    },
+  const values = benchArgs({
+    rows: { type: 'string', default: '400' },
+    out: { type: 'string', default: 'bench/dialect-results.json' },
+    only: { type: 'string' },
+    echo: { type: 'boolean', default: false },
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakehouse-dialect-'));
   const all: Variant[] = [];

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, stackEnv } from './bench-common.js';
+import { localS3Client, stackEnv, type Json, repoRoot } from './bench-common.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline } from 'node:stream/promises';
@@ -31,9 +31,8 @@ import type { Readable } from 'node:stream';
 import { startStack, type Stack } from '../localstack/stack.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRoot;
 const exec = promisify(execFile);
 const say = (s: string) => process.stderr.write(`[bench:ingest] ${s}\n`);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;

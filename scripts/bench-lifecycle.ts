@@ -15,21 +15,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startS3Server } from '../localstack/s3-server.js';
+import { type Json, repoRoot, benchArgs } from './bench-common.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    objects: { type: 'string', default: '1000' },
-    runs: { type: 'string', default: '7' },
-    versions: { type: 'string', default: '1000' },
-    out: { type: 'string', default: 'bench/lifecycle-results.json' },
-  },
+const root = repoRoot;
+const values = benchArgs({
+  objects: { type: 'string', default: '1000' },
+  runs: { type: 'string', default: '7' },
+  versions: { type: 'string', default: '1000' },
+  out: { type: 'string', default: 'bench/lifecycle-results.json' },
 });
 const OBJECTS = Math.max(10, Number(values.objects));
 const RUNS = Math.max(3, Number(values.runs));

@@ -16,23 +16,19 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startStack, type Stack } from '../localstack/stack.js';
 import { mulberry32 } from './gen-workers.js';
+import { type Json, repoRoot, benchArgs } from './bench-common.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    files: { type: 'string', default: '300' },
-    jobs: { type: 'string', default: '8' },
-    via: { type: 'string', default: 'api' },
-    poll: { type: 'string', default: 'cli' },
-    out: { type: 'string', default: 'bench/small-results.json' },
-    env: { type: 'string', multiple: true, default: [] },
-  },
+const root = repoRoot;
+const values = benchArgs({
+  files: { type: 'string', default: '300' },
+  jobs: { type: 'string', default: '8' },
+  via: { type: 'string', default: 'api' },
+  poll: { type: 'string', default: 'cli' },
+  out: { type: 'string', default: 'bench/small-results.json' },
+  env: { type: 'string', multiple: true, default: [] },
 });
 const FILES = Number(values.files);
 const JOBS = Number(values.jobs);

@@ -22,21 +22,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startStack, waitForUpload } from '../localstack/stack.js';
-import { stackEnv } from './bench-common.js';
+import { stackEnv, type Json, repoRoot, benchArgs } from './bench-common.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '500k' },
-    runs: { type: 'string', default: '50' },
-    out: { type: 'string', default: 'bench/sql-results.json' },
-  },
+const root = repoRoot;
+const values = benchArgs({
+  rows: { type: 'string', default: '500k' },
+  runs: { type: 'string', default: '50' },
+  out: { type: 'string', default: 'bench/sql-results.json' },
 });
 const RUNS = Number(values.runs);
 const QUERIES: Record<string, string> = {
