@@ -18,9 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack, type Stack } from '../localstack/stack.js';
-import { seedSchema, type Json, repoRoot, benchArgs } from './bench-common.js';
+import { seedSchema, type Json, benchArgs, writeResults } from './bench-common.js';
 
-const root = repoRoot;
 const values = benchArgs({
   small: { type: 'string', default: '10' },
   large: { type: 'string', default: '5000' },
@@ -195,8 +194,7 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   results.status_poll_errors = pollErrors;
-  fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
-  fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify(results, null, 2) + '\n');
+  writeResults(values.out!, results);
   const rows: Array<[string, string]> = [
     ['GET /catalog/manifests, first request after the datasets were created: catch-up (ms)', 'list_first_request_ms'],
     ['GET /catalog/manifests, first page, p50 (ms)', 'list_first_page_ms'],

@@ -1,4 +1,5 @@
 /** What the bench scripts share: their options, an S3 client and the environment for the local stack's S3 server. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -14,6 +15,13 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /** The bench's command-line options (`npm run bench:x -- --runs 9`). */
 export function benchArgs<const O extends NonNullable<ParseArgsConfig['options']>>(options: O) {
   return parseArgs({ options }).values;
+}
+
+/** Writes a bench's results as JSON to `out` (relative to the repository's root). */
+export function writeResults(out: string, results: unknown): void {
+  const file = path.resolve(repoRoot, out);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 }
 
 /** A client of the stack's embedded S3 server (its fixed local credentials). */

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, type Json, repoRoot, benchArgs } from './bench-common.js';
+import { localS3Client, type Json, repoRoot, benchArgs, writeResults } from './bench-common.js';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
@@ -195,8 +195,7 @@ async function main(): Promise<void> {
     await stack.stop();
     if (!values.keep) fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
-  fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify(results, null, 2) + '\n');
+  writeResults(values.out!, results);
   process.stdout.write(
     [
       'concurrency  requests  req/s   p50 ms   p99 ms   max ms  errors  engines  snapshot writes  downloads',

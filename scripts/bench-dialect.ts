@@ -18,7 +18,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { startStack, waitForUpload, type Stack } from '../localstack/stack.js';
 import { baseTables, variants, type Variant } from './polluter.js';
 import { CORPUS_DIR, compareTables, expectedTable, loadTruth, type Comparison } from '../test/helpers/corpus.js';
-import { type Json, benchArgs } from './bench-common.js';
+import { type Json, benchArgs, writeResults } from './bench-common.js';
 
 const NUM = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const TS = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?$/;
@@ -283,8 +283,7 @@ async function main() {
     summary,
     files_detail: perFile,
   };
-  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-  fs.writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
+  writeResults(values.out!, result);
 
   const pc = (x: number) => `${(x * 100).toFixed(1)}`;
   const lines = [['pollution', 'files', 'loaded ours/duck', 'header P/R ours', 'header P/R duck', 'record P/R ours', 'record P/R duck', 'cell P/R ours', 'cell P/R duck', 'quarantine']];

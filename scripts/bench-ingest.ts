@@ -23,7 +23,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, stackEnv, type Json, repoRoot } from './bench-common.js';
+import { localS3Client, stackEnv, type Json, repoRoot, writeResults } from './bench-common.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline } from 'node:stream/promises';
@@ -284,8 +284,7 @@ if (isMain) {
       },
     });
     const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
-    fs.mkdirSync(path.dirname(path.resolve(root, values.out!)), { recursive: true });
-    fs.writeFileSync(path.resolve(root, values.out!), JSON.stringify({ when: new Date().toISOString(), ...r }, null, 2));
+    writeResults(values.out!, { when: new Date().toISOString(), ...r });
     print(r);
   }
 }

@@ -19,9 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startS3Server } from '../localstack/s3-server.js';
-import { type Json, repoRoot, benchArgs } from './bench-common.js';
+import { type Json, benchArgs, writeResults } from './bench-common.js';
 
-const root = repoRoot;
 const values = benchArgs({
   objects: { type: 'string', default: '1000' },
   runs: { type: 'string', default: '7' },
@@ -189,7 +188,6 @@ function print(r: Json): void {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await benchLifecycle();
-  fs.mkdirSync(path.dirname(path.join(root, values.out!)), { recursive: true });
-  fs.writeFileSync(path.join(root, values.out!), JSON.stringify(r, null, 2));
+  writeResults(values.out!, r);
   print(r);
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startStack, type Stack } from '../localstack/stack.js';
 import { mulberry32 } from './gen-workers.js';
-import { type Json, repoRoot, benchArgs } from './bench-common.js';
+import { type Json, repoRoot, benchArgs, writeResults } from './bench-common.js';
 
 const root = repoRoot;
 const values = benchArgs({
@@ -227,9 +227,7 @@ async function main(): Promise<void> {
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const out = path.resolve(root, values.out!);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  writeResults(values.out!, result);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

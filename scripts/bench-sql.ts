@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startStack, waitForUpload } from '../localstack/stack.js';
-import { stackEnv, type Json, repoRoot, benchArgs } from './bench-common.js';
+import { stackEnv, type Json, repoRoot, benchArgs, writeResults } from './bench-common.js';
 import { generateWorkers, parseRows } from './gen-workers.js';
 
 
@@ -159,9 +159,7 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   result.load_after = os.loadavg().map((x) => Math.round(x * 10) / 10);
-  const out = path.resolve(root, values.out!);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  writeResults(values.out!, result);
   const head = ['query', 'handler p50/p95', 'fresh (probe) p50', 'exec p50', 'HTTP p50/p95', 'offline Duration p50', 'raw DuckDB p50/p95', 'plain HEAD p50', 'SDK HEAD p50', 'probe HEAD p50', 'target', ''];
   const lines = [head];
   for (const [k, q] of Object.entries<Json>(result.queries)) {
