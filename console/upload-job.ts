@@ -1,6 +1,6 @@
 /**
  * One file's way in: POST /uploads (presign) → PUT straight to S3 with a byte progress bar →
- * GET /uploads/{id} until it is ready, failed or expired, shown live; then the report.
+ * GET /uploads/{id}?wait= until it is ready, failed or expired, shown live; then the report.
  */
 import { ApiError, apiJson } from './api.js';
 import { bytes, h } from './dom.js';
@@ -14,7 +14,9 @@ export interface UploadOptions {
   csv?: CsvHints;
 }
 
-const POLL_MS = 300;
+/** Seconds GET /uploads/{id}?wait= may hold the answer (the API's maximum is 20). */
+const STATUS_WAIT_S = 20;
+const PACE_MS = 100;
 const STATES = ['pending', 'ingesting', 'ready'] as const;
 
 /** PUTs the file to the presigned URL; progress in bytes as the browser reports them. */
@@ -72,11 +74,14 @@ export function startUpload(file: File, name: string, opts: UploadOptions, into:
       byteText.textContent = `${loaded} of ${total} bytes (${bytes(loaded)})`;
     });
     setState('pending', 'Uploaded; waiting for the ingest…');
+    let last = '';
     for (;;) {
-      const s = await apiJson<UploadStatus>(`/uploads/${encodeURIComponent(p.upload_id)}`);
+      // the server holds the answer until the state moves (?wait=); an unchanged answer (the wait ran out) is paced
+      const s = await apiJson<UploadStatus>(`/uploads/${encodeURIComponent(p.upload_id)}?wait=${STATUS_WAIT_S}`);
       if (s.state === 'pending' || s.state === 'ingesting') {
         setState(s.state, s.state === 'pending' ? 'Uploaded; waiting for the ingest…' : 'Ingesting: detecting the dialect and types, converting to Parquet…');
-        await sleep(POLL_MS);
+        if (s.state === last) await sleep(PACE_MS);
+        last = s.state;
         continue;
       }
       if (s.state === 'ready') {

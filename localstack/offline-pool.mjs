@@ -2,7 +2,9 @@
  * A local-only serverless plugin: at most LAKEHOUSE_LOCAL_CONCURRENCY instances of each function
  * at a time under serverless-offline (default: the machine's cores, at least 2; `0` = no limit,
  * serverless-offline's own behaviour); further invocations wait, first come first served, for an
- * instance to finish, and run on it warm.
+ * instance to finish, and run on it warm. Functions listed in `custom.offlinePool.unbounded`
+ * (uploadStatus: a `?wait=` request holds its instance while it waits, doing nothing) are left
+ * unbounded.
  *
  * Why: serverless-offline 14 starts a new instance — a worker thread that loads the function's
  * bundle, and for `sql` a DuckDB engine that reads the catalog and fetches the data — for every
@@ -33,7 +35,7 @@ function bound() {
 
 let installed = false;
 
-async function install(log) {
+async function install(log, unbounded) {
   if (installed) return;
   installed = true;
   const max = bound();
@@ -75,6 +77,8 @@ async function install(log) {
   };
 
   Pool.prototype.get = function get(functionKey, functionDefinition) {
+    // a function that only waits (GET /uploads/{id}?wait=) holds an instance without working
+    if (unbounded.has(functionKey)) return origGet.call(this, functionKey, functionDefinition);
     const s = stateOf(functionKey);
     s.pool = this;
     s.definition = functionDefinition;
@@ -129,15 +133,17 @@ async function install(log) {
       }
     }
   };
-  log?.(`at most ${max} instances per function; further invocations wait for one (LAKEHOUSE_LOCAL_CONCURRENCY)`);
+  log?.(`at most ${max} instances per function${unbounded.size ? ` (not ${[...unbounded].join(', ')})` : ''}; further invocations wait for one (LAKEHOUSE_LOCAL_CONCURRENCY)`);
 }
 
 export default class OfflinePool {
   constructor(serverless, _options, utils) {
     const say = utils?.log?.notice ? (m) => utils.log.notice(m) : undefined;
+    // custom.offlinePool.unbounded: functions that wait rather than work, left to offline's own pool
+    const unbounded = new Set(serverless?.service?.custom?.offlinePool?.unbounded ?? []);
     this.hooks = {
-      'before:offline:start:init': () => install(say),
-      'before:offline:start': () => install(say),
+      'before:offline:start:init': () => install(say, unbounded),
+      'before:offline:start': () => install(say, unbounded),
     };
   }
 }

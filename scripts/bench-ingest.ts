@@ -13,8 +13,9 @@
  *        process each (DuckDB instance creation included).
  * Peak RSS of an ingest: the real ingest handler in a fresh process (scripts/bench-child.ts).
  *
- *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare scan,pipe] [--env K=V]…
- *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds)
+ *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare scan,pipe] [--poll-ms 20] [--env K=V]…
+ *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds;
+ *    --poll-ms: also a client that polls every N ms instead of GET ?wait=, in the same warm rounds; 0: not)
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,7 +39,6 @@ const say = (s: string) => process.stderr.write(`[bench:ingest] ${s}\n`);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const r0 = (n: number) => Math.round(n);
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-const POLL_MS = 20;
 
 export interface IngestBenchOptions {
   rows: string;
@@ -49,6 +49,8 @@ export interface IngestBenchOptions {
   env?: Record<string, string>;
   /** Other LAKEHOUSE_INGEST_OVERLAP modes measured in the same warm rounds, each on a stack of its own. */
   compare?: string[];
+  /** Also measure, in the same warm rounds, a client that polls every this many ms instead of waiting (0: not). */
+  pollMs?: number;
 }
 
 async function ensureData(label: string): Promise<string> {
@@ -61,22 +63,28 @@ async function ensureData(label: string): Promise<string> {
 }
 
 
-/** PUT done → `ready`, as a client sees it (status polled every POLL_MS). */
-async function lakehouseUpload(stack: Stack, csv: string, name: string): Promise<Json> {
+/**
+ * PUT done → `ready`, as a client sees it. `wait` (the default, what the CLI and the console do):
+ * GET /uploads/{id}?wait=20 in a loop, the server answering once the state moves; a number:
+ * plain polling every that many ms (what a script without `wait` does).
+ */
+async function lakehouseUpload(stack: Stack, csv: string, name: string, client: 'wait' | number = 'wait'): Promise<Json> {
   const size = fs.statSync(csv).size;
   const p = (await (
     await fetch(`${stack.api}/uploads`, { method: 'POST', body: JSON.stringify({ name, size, mode: 'replace', filename: 'workers.csv' }) })
   ).json()) as Json;
   await exec('curl', ['-sS', '-f', '-T', csv, p.url, '-o', '/dev/null']);
   const t0 = performance.now();
+  let requests = 0;
   for (;;) {
-    const st = (await (await fetch(`${stack.api}/uploads/${p.upload_id}`)).json()) as Json;
+    requests++;
+    const st = (await (await fetch(`${stack.api}/uploads/${p.upload_id}${client === 'wait' ? '?wait=20' : ''}`)).json()) as Json;
     if (st.state === 'ready' || st.state === 'failed') {
       const ms = performance.now() - t0;
       if (st.state !== 'ready') throw new Error(`ingest failed: ${JSON.stringify(st.error)}`);
-      return { ms, key: p.key, timings_ms: st.timings_ms, conversion: st.report?.conversion };
+      return { ms, key: p.key, timings_ms: st.timings_ms, conversion: st.report?.conversion, status_requests: requests };
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (client !== 'wait') await new Promise((r) => setTimeout(r, client));
   }
 }
 
@@ -155,7 +163,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
   const csv = await ensureData(o.rows);
   const size = fs.statSync(csv).size;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
-  const out: Json = { file: path.relative(root, csv), bytes: size, poll_ms: POLL_MS };
+  const out: Json = { file: path.relative(root, csv), bytes: size, client: 'GET /uploads/{id}?wait=20 in a loop', ...(o.pollMs ? { also_polled_every_ms: o.pollMs } : {}) };
   const db = await DuckDBInstance.create(':memory:');
   try {
     // ── fresh: a new stack per run, its first upload; the anchors in new processes ──
@@ -191,9 +199,19 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
         say(`warm round ${i + 1}/${o.runs}…`);
         const ours = await lakehouseUpload(stack, csv, 'workers');
         for (const x of others) x.runs.push((await lakehouseUpload(x.stack, csv, 'workers')).ms);
+        const polled = o.pollMs ? await lakehouseUpload(stack, csv, 'workers', o.pollMs) : undefined;
         const a = await anchor(s3, stack.bucket, ours.key, db, work);
         const d = await duckdbAlone(db, csv, work);
-        warm.push({ lakehouse_ms: ours.ms, timings_ms: ours.timings_ms, conversion: ours.conversion, anchor_ms: a.ms, anchor: a, duckdb_ms: d });
+        warm.push({
+          lakehouse_ms: ours.ms,
+          timings_ms: ours.timings_ms,
+          conversion: ours.conversion,
+          status_requests: ours.status_requests,
+          ...(polled ? { polled_ms: polled.ms, polled_timings_ms: polled.timings_ms, polled_requests: polled.status_requests } : {}),
+          anchor_ms: a.ms,
+          anchor: a,
+          duckdb_ms: d,
+        });
       }
       if (others.length) {
         const anchorMs = median(warm.map((r) => r.anchor_ms));
@@ -241,6 +259,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
       };
     };
     out.warm = summary(warm);
+    if (o.pollMs) out.warm.polled = { every_ms: o.pollMs, lakehouse_ms: r0(median(warm.map((r) => r.polled_ms))), ratio_vs_anchor: ratio(median(warm.map((r) => r.polled_ms)), out.warm.anchor_ms) };
     out.fresh = summary(fresh);
     out.first_upload_penalty_ms = r0(out.fresh.lakehouse_ms - out.warm.lakehouse_ms);
     return out;
@@ -261,6 +280,7 @@ function print(r: Json): void {
   console.log(row('warm', r.warm));
   console.log(row('fresh', r.fresh));
   console.log(`first-upload penalty ${r.first_upload_penalty_ms} ms; ingest peak RSS (fresh process) ${r.ingest_peak_rss?.peak_rss_mb} MB`);
+  if (r.warm.polled) console.log(`warm, a client polling every ${r.warm.polled.every_ms} ms instead of ?wait=: lakehouse ${r.warm.polled.lakehouse_ms} ms, ×anchor ${r.warm.polled.ratio_vs_anchor}`);
   for (const [mode, x] of Object.entries((r.warm_other_modes ?? {}) as Json)) console.log(`warm, LAKEHOUSE_INGEST_OVERLAP=${mode}: lakehouse ${x.lakehouse_ms} ms, ×anchor ${x.ratio_vs_anchor}`);
   if (r.big) console.log(`big: ${r.big.file}: lakehouse ${r.big.lakehouse_ms} ms, anchor ${r.big.anchor_ms}, duckdb ${r.big.duckdb_ms}; peak RSS ${r.big.ingest_peak_rss.peak_rss_mb} MB`);
 }
@@ -281,9 +301,10 @@ if (isMain) {
         out: { type: 'string', default: 'bench/ingest-results.json' },
         env: { type: 'string', multiple: true, default: [] },
         compare: { type: 'string', default: 'scan,pipe' },
+        'poll-ms': { type: 'string', default: '20' },
       },
     });
-    const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
+    const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], pollMs: Number(values['poll-ms']) || 0, env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
     writeResults(values.out!, { when: new Date().toISOString(), ...r });
     print(r);
   }

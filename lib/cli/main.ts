@@ -64,18 +64,22 @@ interface Waited {
   timedOut: boolean;
 }
 
+/** The longest `wait` GET /uploads/{id} accepts. */
+const MAX_STATUS_WAIT_SECONDS = 20;
+
+/** Asks with `?wait=` (the server answers once the state moves), so `ready` shows within a re-read of the commit. */
 async function waitFor(c: Client, uploadId: string, timeoutMs: number, onState?: (state: string) => void): Promise<Waited> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 100;
   let last = '';
   let hiccups = 0;
   for (;;) {
+    const wait = Math.max(0, Math.min(MAX_STATUS_WAIT_SECONDS, Math.floor((deadline - Date.now()) / 1000)));
     let s: Json;
     try {
-      s = await c.json<Json>('GET', `/uploads/${uploadId}`);
+      s = await c.json<Json>('GET', `/uploads/${encodeURIComponent(uploadId)}?wait=${wait}`);
       hiccups = 0;
     } catch (e) {
-      // a server error or a dropped connection while polling says nothing about the upload: retry a few times
+      // a server error or a dropped connection while waiting says nothing about the upload: retry a few times
       const transient = e instanceof UnreachableError || (e instanceof ApiError && e.status >= 500);
       if (!transient || ++hiccups > 5 || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 250 * hiccups));
@@ -83,16 +87,16 @@ async function waitFor(c: Client, uploadId: string, timeoutMs: number, onState?:
     }
     if (s.state !== last) onState?.(s.state);
     last = s.state;
-    if (s.state === 'ready' || s.state === 'failed') return { status: s, timedOut: false };
-    if (Date.now() > deadline) return { status: s, timedOut: true };
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(1000, delay * 1.5);
+    if (s.state === 'ready' || s.state === 'failed' || s.state === 'expired') return { status: s, timedOut: false };
+    if (Date.now() >= deadline) return { status: s, timedOut: true };
+    // a wait of 0 (under a second left) answers at once: pause instead of spinning
+    if (wait === 0) await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
   }
 }
 
 function printStatus(s: Json, io: Out): void {
   const w = (l: string) => io.out.write(l + '\n');
-  if (s.state === 'failed') {
+  if (s.state === 'failed' || s.state === 'expired') {
     const e = s.error ?? {};
     io.err.write(`error: ${e.code}: ${e.message}${e.line ? ` (line ${e.line}${e.column ? `, column ${e.column}` : ''})` : ''}\n`);
     return;
@@ -203,7 +207,7 @@ async function uploadSingle(file: string, size: number, o: UploadFlags, cmd: Com
   if (timedOut) throw new UsageError(`gave up waiting after ${o.timeout} s; the upload is still ${s.state} (lakehouse status ${p.upload_id})`);
   if (o.json) io.out.write(JSON.stringify(s, null, 2) + '\n');
   else printStatus(s, io);
-  if (s.state === 'failed') throw new ExitCode(1);
+  if (s.state === 'failed' || s.state === 'expired') throw new ExitCode(1);
 }
 
 interface FileResult {

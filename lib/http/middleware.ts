@@ -151,6 +151,8 @@ export function httpHandler(fn: Handler, opts: HttpOptions = {}) {
         requestId,
         domainName: event.requestContext?.domainName,
       };
+      const ctx = request.context as Partial<Ctx> | undefined;
+      if (typeof ctx?.getRemainingTimeInMillis === 'function') req.remainingMs = () => ctx.getRemainingTimeInMillis!();
       (request.context as Ctx & { req?: HttpRequest }).req = req;
       // one read of the environment per request (config() reads every variable: ~20–30 µs each time)
       const c = config();

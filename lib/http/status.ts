@@ -19,6 +19,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   invalid_key: 400,
   invalid_version: 400,
   invalid_limit: 400,
+  invalid_wait: 400,
   invalid_cursor: 400,
   invalid_path: 400,
   invalid_params: 400,

@@ -32,6 +32,8 @@ export interface HttpRequest {
   requestId: string;
   /** The API's domain name as API Gateway saw it (requestContext.domainName), never a client header. */
   domainName: string | undefined;
+  /** Milliseconds the function has left (the Lambda context's clock); undefined outside Lambda. */
+  remainingMs?: () => number;
 }
 
 export interface HttpResponse {
