@@ -86,11 +86,12 @@ export interface Config {
   /** Ingest attempts (re-drives included) before a crashing upload is failed with `ingest_crashed`. */
   ingestMaxAttempts: number;
   /**
-   * What overlaps the download of an upload (LAKEHOUSE_INGEST_OVERLAP; ADR 0014): `pipe` — the
-   * scan, and DuckDB through a named pipe; `scan` — the scan, DuckDB once the file is complete;
-   * `off` — nothing (download, then the scan beside DuckDB).
+   * What overlaps the download of an upload (LAKEHOUSE_INGEST_OVERLAP; ADR 0014): `thread` (the
+   * default) — the scan, in a worker thread (uploads of 4 MiB or more), DuckDB once the file is
+   * complete; `scan` — the same on the main thread; `pipe` — the scan, and DuckDB through a named
+   * pipe; `off` — nothing (download, then the scan beside DuckDB).
    */
-  ingestOverlap: 'pipe' | 'scan' | 'off';
+  ingestOverlap: 'thread' | 'pipe' | 'scan' | 'off';
   /** The freshness probe's existence check without the SDK's middleware (LAKEHOUSE_FAST_EXISTS=on|off, default on; lib/storage/exists.ts). */
   fastExists: boolean;
   /** Identifies the credentials in use (the S3 client is rebuilt when they change). */
@@ -178,7 +179,7 @@ export function config(): Config {
     localS3Port: int('LAKEHOUSE_S3_PORT', 4569, 1),
     conditionalWrites: mode('LAKEHOUSE_CONDITIONAL_WRITES'),
     ingestMaxAttempts: int('LAKEHOUSE_INGEST_MAX_ATTEMPTS', 3, 1),
-    ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['pipe', 'scan', 'off'] as const, 'off'),
+    ingestOverlap: oneOf('LAKEHOUSE_INGEST_OVERLAP', ['thread', 'pipe', 'scan', 'off'] as const, 'thread'),
     fastExists: onOff('LAKEHOUSE_FAST_EXISTS', true),
     credentialsId: [str('AWS_ACCESS_KEY_ID') ?? '', str('AWS_PROFILE') ?? ''].join('|'),
     icebergPublish: onOff('LAKEHOUSE_ICEBERG', true),

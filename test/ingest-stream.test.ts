@@ -18,6 +18,8 @@ import { headObject, listAll, putObject } from '../lib/storage/objects.js';
 import { handler as ingest } from '../functions/ingest.js';
 import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
+import { scanFile } from '../lib/ingest/scan-file.js';
+import { scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
 
 const setEnv = scopedEnv();
 let work: string;
@@ -138,15 +140,18 @@ describe('the conversion reads the file while it arrives', () => {
   });
 });
 
-describe.each([['off'], ['scan'], ['pipe']])('a large upload through the real handler, LAKEHOUSE_INGEST_OVERLAP=%s', (mode) => {
+describe.each([['off'], ['scan'], ['pipe'], ['thread']])('a large upload through the real handler, LAKEHOUSE_INGEST_OVERLAP=%s', (mode) => {
   beforeEach(() => setEnv('LAKEHOUSE_INGEST_OVERLAP', mode));
   // whether the pipe is used depends on how much had arrived when the plan was made (the gated tests above pin that down)
-  const conversion = { off: /^started while scanning/, scan: /^started while scanning/, pipe: /^(streamed while the file downloaded|started while scanning)/ }[mode]!;
+  const conversion = { off: /^started while scanning/, scan: /^started while scanning/, thread: /^started while scanning/, pipe: /^(streamed while the file downloaded|started while scanning)/ }[mode]!;
 
   it('every value survives, and the report says how the conversion ran', async () => {
     const csv = bigCsv(150_000, 3);
+    const workers = scanThreadHooks.started;
     const r = await upload(csv, { name: `streamed_big_${mode}` });
     expect(r.status.state).toBe('ready');
+    // the scan ran in a worker thread in `thread` mode, and only there
+    expect(scanThreadHooks.started - workers).toBe(mode === 'thread' ? 1 : 0);
     expect(r.status.row_count).toBe(150_000);
     expect(r.status.report.conversion).toMatch(conversion);
     expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
@@ -185,6 +190,53 @@ describe.each([['off'], ['scan'], ['pipe']])('a large upload through the real ha
     expect(r.status.row_count).toBe(120_001);
     expect(r.status.report.columns[0].type).toBe('VARCHAR');
     expect(r.status.report.conversion).toBe('after the scan');
+  });
+});
+
+describe('the scan in a worker thread', () => {
+  const opts = { dialect: { delimiter: 44, quote: 34, escape: 34, comment: -1, trim: false }, header: true, fields: 4, keepGoing: false };
+
+  it('finds what the main-thread scan finds', async () => {
+    const file = path.join(work, 'thread-same.csv');
+    fs.writeFileSync(file, bigCsv(60_000, 21).replace('\n5,', '\n5,007,'));
+    const progress = new SharedProgress();
+    progress.set(fs.statSync(file).size);
+    const inThread = await scanInThread(file, 0, fs.statSync(file).size, { ...opts, keepGoing: true }, progress);
+    const here = scanFile(file, 0, fs.statSync(file).size, { ...opts, keepGoing: true });
+    expect(inThread.records).toBe(59_999);
+    expect(inThread.bad.length).toBe(1);
+    expect(inThread).toEqual(here);
+  });
+
+  it('reads only bytes the download says are on disk: it waits, and stops when the download fails', async () => {
+    const file = path.join(work, 'thread-wait.csv');
+    fs.writeFileSync(file, bigCsv(40_000, 22));
+    const size = fs.statSync(file).size;
+    const progress = new SharedProgress();
+    // the whole file is on disk, but the download has only "written" half of it
+    progress.set(Math.floor(size / 2));
+    const scan = scanInThread(file, 0, size, opts, progress);
+    await new Promise((r) => setTimeout(r, 200));
+    progress.fail();
+    await expect(scan).rejects.toThrow('scan: download failed');
+    // and with every byte there, the same pass finishes
+    const done = new SharedProgress();
+    const p = scanInThread(file, 0, size, opts, done);
+    done.set(size);
+    expect((await p).records).toBe(40_000);
+  });
+
+  it('when no worker can start, the upload is scanned on the main thread and ingested the same', async () => {
+    setEnv('LAKEHOUSE_INGEST_OVERLAP', 'thread');
+    scanThreadHooks.unavailable = true;
+    try {
+      const r = await upload(bigCsv(60_000, 23), { name: 'no_worker' });
+      expect(r.status.state).toBe('ready');
+      expect(r.status.row_count).toBe(60_000);
+      expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
+    } finally {
+      scanThreadHooks.unavailable = false;
+    }
   });
 });
 

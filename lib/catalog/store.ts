@@ -217,8 +217,8 @@ function decideOn(raw: StoredManifest | undefined, decide: Decide): Decision | P
  */
 export async function commit(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> } = {}): Promise<CommitResult> {
   const r = await commitVersion(name, decide, hooks);
-  await recordChange(name, r.manifest.version);
-  if (r.written) await afterCommit(r.manifest);
+  // the change marker and the Iceberg metadata are independent of each other: written together
+  await Promise.all([recordChange(name, r.manifest.version), r.written ? afterCommit(r.manifest) : undefined]);
   return r;
 }
 

@@ -85,9 +85,9 @@ async function readMetadata(name: string, file: MetadataFileName, ctx: Ctx): Pro
 async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Promise<{ metadata: TableMetadata; file: MetadataFileName; manifest: StoredManifest } | undefined> {
   const file = MetadataFileName.of(m.version).previous();
   if (!file) return undefined;
-  let metadata = await readMetadata(m.name, file, ctx);
   ctx.requests++;
-  const manifest = await readVersion(m.name, file.version);
+  // eslint-disable-next-line prefer-const -- metadata is read again after a replay
+  let [metadata, manifest] = await Promise.all([readMetadata(m.name, file, ctx), readVersion(m.name, file.version)]);
   if (!manifest) return undefined;
   if (!metadata) {
     if (budget <= 0 || unpublishable(manifest)) return undefined;
@@ -106,7 +106,21 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
   if (reason) return { ...base, skipped: reason, requests: ctx.requests, replayed: ctx.replayed };
   const file = MetadataFileName.of(m.version);
   const key = metadataKey(m.name, file);
-  const prev = await previousMetadata(m, budget, ctx);
+  // the previous version's metadata and the new objects' footers are read at the same time
+  const prevP = previousMetadata(m, budget, ctx);
+  prevP.catch(() => undefined);
+  // the fields (ids, types) are the columns' whatever the earlier schemas: only the schema id is reused
+  const columnFields = schemasWith([], m.schema).current.fields;
+  const describe = (objects: StoredManifest['objects']) =>
+    mapLimit(objects, 8, async (o) => {
+      const r = await describeDataFile(o.key, s3Uri(o.key), o.size, columnFields);
+      ctx.requests += r.requests;
+      return r.file;
+    });
+  // a replace (the usual ingest) describes every object, whatever the previous version held
+  const everyObject = m.mode === 'append' ? undefined : describe(m.objects);
+  everyObject?.catch(() => undefined);
+  const prev = await prevP;
   const schema = schemasWith(prev?.metadata.schemas ?? [], m.schema).current;
   const fields = schema.fields;
   const id = snapshotId(m.dataset_id, m.version);
@@ -117,11 +131,7 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
   const append = prev !== undefined && m.mode === 'append' && [...prevKeys].every((k) => m.objects.some((o) => o.key === k));
   const added = append ? m.objects.filter((o) => !prevKeys.has(o.key)) : m.objects;
 
-  const described: DataFile[] = await mapLimit(added, 8, async (o) => {
-    const r = await describeDataFile(o.key, s3Uri(o.key), o.size, fields);
-    ctx.requests += r.requests;
-    return r.file;
-  });
+  const described: DataFile[] = everyObject && !append ? await everyObject : await describe(added);
   const addedRecords = described.reduce((n, f) => n + f.records, 0);
   const addedBytes = described.reduce((n, f) => n + f.size, 0);
 
@@ -133,11 +143,14 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
     if (!bytes) throw new Error(`the manifest list of version ${m.version - 1} of "${m.name}" is missing`);
     entries = await decodeManifestList(bytes);
   }
+  // the manifest and the manifest list go up together: only the metadata (written after both) points at them
+  let manifestPut: Promise<unknown> = Promise.resolve();
   if (described.length) {
     const manifestKey = keys.icebergManifest(m.name, m.version, suffix);
     const body = await encodeManifest(described, id, schema);
     ctx.requests++;
-    await putObject(manifestKey, body, { contentType: 'application/avro' });
+    manifestPut = putObject(manifestKey, body, { contentType: 'application/avro' });
+    manifestPut.catch(() => undefined);
     entries.push({
       manifest_path: s3Uri(manifestKey),
       manifest_length: body.length,
@@ -161,7 +174,7 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<
   const listKey = keys.icebergManifestList(m.name, id, m.version, suffix);
   const parent = prev?.metadata['current-snapshot-id'];
   ctx.requests++;
-  await putObject(listKey, await encodeManifestList(entries, { id, parent, sequence: m.version }), { contentType: 'application/avro' });
+  await Promise.all([manifestPut, putObject(listKey, await encodeManifestList(entries, { id, parent, sequence: m.version }), { contentType: 'application/avro' })]);
 
   const operation = append ? 'append' : 'overwrite';
   const metadata = nextMetadata({

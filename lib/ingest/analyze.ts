@@ -15,6 +15,8 @@ import { detect, type CsvHints, type Detection } from './detect.js';
 import { dialectLabel } from './sample.js';
 import { combineHeaderRows, type Dialect, type ScanResult } from './scan.js';
 import { scanFile, scanGrowingFile } from './scan-file.js';
+import { scanInThread, WorkerUnavailable, type SharedProgress } from './scan-thread.js';
+import { log } from '../log.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
 import { typeName } from './types.js';
@@ -224,9 +226,10 @@ export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
 
 /**
  * The pass over every record. With `available`, the file is still arriving and the pass reads
- * each chunk once its bytes are on disk (the scan runs while the upload downloads).
+ * each chunk once its bytes are on disk (the scan runs while the upload downloads); with
+ * `progress` too, it runs in a worker thread (scan-thread.ts), or here when none can start.
  */
-export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Available): Promise<Analysis> {
+export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Available, progress?: SharedProgress): Promise<Analysis> {
   const { text: t, detection, start, end } = p;
   const d = detection.dialect;
   const scanOpts = {
@@ -237,7 +240,14 @@ export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Avail
     keepGoing: opts.badRows === 'quarantine',
     firstLine: detection.tableLine,
   };
-  const scan = available ? await scanGrowingFile(t.file, start, end, scanOpts, available) : scanFile(t.file, start, end, scanOpts);
+  const here = () => (available ? scanGrowingFile(t.file, start, end, scanOpts, available) : scanFile(t.file, start, end, scanOpts));
+  const scan = progress
+    ? await scanInThread(t.file, start, end, scanOpts, progress).catch((e: unknown) => {
+        if (!(e instanceof WorkerUnavailable)) throw e;
+        log.warn('ingest: no worker thread for the scan; scanning on the main thread', { err: e });
+        return here();
+      })
+    : await here();
   if (scan.nulAt >= 0) {
     throw ingestError('not_text', `The file contains a NUL byte (at byte ${scan.nulAt}, near line ${scan.line}): it is not text.`, {
       line: scan.line,

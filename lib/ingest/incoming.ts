@@ -16,6 +16,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LakehouseError } from '../errors.js';
 import { getObjectStream, type Head } from '../storage/objects.js';
+import { SharedProgress } from './scan-thread.js';
 
 interface Waiter {
   pos: number;
@@ -38,6 +39,8 @@ export class IncomingFile {
   readonly tail: Promise<void>;
   /** When the last body byte was written (ms since the epoch), for the phase timings. */
   finishedAt = 0;
+  /** The bytes written, shared with a scan in a worker thread (scan-thread.ts). */
+  readonly progress = new SharedProgress();
 
   private constructor(
     readonly key: string,
@@ -98,6 +101,7 @@ export class IncomingFile {
         fh.write(buf, 0, buf.length, this.written).then(
           () => {
             this.written += buf.length;
+            this.progress.set(this.written);
             this.wake();
             done();
           },
@@ -145,6 +149,7 @@ export class IncomingFile {
   private fail(e: unknown): void {
     if (this.failure !== undefined) return;
     this.failure = e;
+    this.progress.fail();
     for (const w of this.waiters) w.reject(e);
     this.waiters = [];
   }

@@ -25,6 +25,9 @@ import { IncomingFile } from './incoming.js';
 import type { UploadRecord } from './status.js';
 
 const MAX_UNCOMPRESSED_FACTOR = 4;
+/** Smaller uploads are scanned on the main thread: a worker's start (~20 ms) is more than their scan saves. */
+const THREAD_MIN_BYTES = 4 * 1024 * 1024;
+const threaded = (size: number) => config().ingestOverlap === 'thread' && size >= THREAD_MIN_BYTES;
 
 export interface JobInput {
   rec: UploadRecord;
@@ -205,7 +208,7 @@ export class IngestJob {
     try {
       let a: Analysis;
       try {
-        a = await scanTable(plan, opts, live && arriving!.available);
+        a = await scanTable(plan, opts, live && arriving!.available, live && threaded(live.size) ? live.progress : undefined);
         early = await earlyP;
       } catch (e) {
         if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;

@@ -16,10 +16,10 @@ const CHUNK = 8 * 1024 * 1024;
  * A file still downloading is scanned in 1 MiB steps: the scan shares the event loop with the
  * download, and a long step stalls the socket (an 8 MiB step held it ~40 ms at a time).
  */
-const GROWING_CHUNK = 1024 * 1024;
+export const GROWING_CHUNK = 1024 * 1024;
 
 /** One pass over bytes [start, end) of a file, a chunk per step. */
-class ChunkedScan {
+export class ChunkedScan {
   readonly scanner: Scanner;
   private readonly fd: number;
   private buf: Buffer;

@@ -317,17 +317,29 @@ export async function getObjectStream(key: string, opts: { etag?: string; range?
   return r.Body as Readable;
 }
 
-/** Uploads a local file (multipart above 8 MiB; 4 parts in flight, 32 MiB in memory at most). */
+/**
+ * Up to this size a file goes up in one streamed PUT: multipart costs three more requests (and,
+ * on the local server, a copy of every part) for no gain at this size — 10 MB: 52–100 ms in one
+ * PUT against 126–206 ms in two parts (docs/BASELINE.md). Above it, parts of 8 MiB, 4 in flight.
+ */
+const SINGLE_PUT_MAX = 16 * 1024 * 1024;
+
+/** Uploads a local file (one PUT up to 16 MiB, from memory so the SDK can retry it; multipart above: 8 MiB parts, 4 in flight, 32 MiB in memory at most). */
 export async function uploadFile(key: string, file: string, contentType: string): Promise<void> {
   validateKey(key);
-  const up = new Upload({
-    client: s3(),
-    params: { Bucket: bucket(), Key: key, Body: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), ContentType: contentType },
-    partSize: 8 * 1024 * 1024,
-    queueSize: 4,
-  });
+  const size = (await fs.promises.stat(file)).size;
   try {
-    await up.done();
+    if (size <= SINGLE_PUT_MAX) {
+      const body = await fs.promises.readFile(file);
+      await s3().send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentType: contentType }));
+      return;
+    }
+    const body = fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
+    try {
+      await new Upload({ client: s3(), params: { Bucket: bucket(), Key: key, Body: body, ContentType: contentType }, partSize: 8 * 1024 * 1024, queueSize: 4 }).done();
+    } finally {
+      body.destroy();
+    }
   } catch (e) {
     throw storageError('PUT', e);
   }
