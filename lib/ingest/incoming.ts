@@ -94,13 +94,16 @@ export class IncomingFile {
       const fh = await fhP;
       this.body = await getObjectStream(this.key, { etag: this.etag });
       if (this.aborted) this.body.destroy();
-      // chunks that arrive while a write is in flight are written together (writev)
+      // chunks that arrive while a write is in flight are written together, without a copy (writev)
       const write = (chunks: Buffer[], done: (e?: Error | null) => void) => {
-        const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        if (this.written + buf.length > this.size) return done(changed());
-        fh.write(buf, 0, buf.length, this.written).then(
-          () => {
-            this.written += buf.length;
+        const length = chunks.reduce((n, c) => n + c.length, 0);
+        if (this.written + length > this.size) return done(changed());
+        const written = chunks.length === 1 ? fh.write(chunks[0]!, 0, length, this.written) : fh.writev(chunks, this.written);
+        written.then(
+          ({ bytesWritten }) => {
+            // a short write to a local file (a full disk) is a failure, not a partial file
+            if (bytesWritten !== length) return done(new Error(`short write to the local file (${bytesWritten} of ${length} bytes)`));
+            this.written += length;
             this.progress.set(this.written);
             this.wake();
             done();
