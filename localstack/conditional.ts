@@ -59,3 +59,33 @@ export function enforceIfNoneMatch(server: S3rver, opts: { ifMatch?: boolean } =
   };
   (server as unknown as { middleware: unknown[] }).middleware.unshift(mw);
 }
+
+/**
+ * `If-None-Match` on GET and HEAD answered from the object's metadata: `304 Not Modified` when the
+ * ETag matches (or `*` and the object exists), as AWS S3 does. s3rver answers 304 too, but only
+ * after opening the object's content, which it then never closes: one file descriptor leaked per
+ * 304 (300 conditional GETs: 300 descriptors), until the server runs out of them. Plain object
+ * reads only (a request with another query parameter — ?acl, ?tagging… — goes to s3rver as before).
+ */
+export function answerNotModified(server: S3rver): void {
+  const store = (server as unknown as {
+    store: { existsObject(b: string, k: string): Promise<boolean>; getMetadata(b: string, k: string): Promise<{ etag: string }> };
+  }).store;
+  const mw = async (ctx: KoaCtx & { set(name: string, value: string): void }, next: Next) => {
+    const inm = ctx.headers['if-none-match'];
+    // the SDK marks the operation in the query (x-id=GetObject): that is still a plain object read
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !inm || Object.keys(ctx.query).some((q) => q !== 'x-id')) return next();
+    const parts = ctx.path.split('/').filter(Boolean);
+    if (parts.length < 2) return next();
+    const bucketName = decodeURIComponent(parts[0]!);
+    const key = parts.slice(1).map(decodeURIComponent).join('/');
+    if (!(await store.existsObject(bucketName, key).catch(() => false))) return next();
+    const etag = (await store.getMetadata(bucketName, key)).etag;
+    const bare = (t: string) => t.trim().replace(/^W\//, '').replace(/"/g, '');
+    const matches = inm.trim() === '*' || inm.split(',').some((t) => bare(t) === bare(etag));
+    if (!matches) return next();
+    ctx.status = 304;
+    ctx.set('ETag', etag);
+  };
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(mw);
+}

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
-import { enforceIfNoneMatch } from './conditional.js';
+import { answerNotModified, enforceIfNoneMatch } from './conditional.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** localstack/cors.xml, from this module or from npm start's bundle in dist/. */
@@ -46,6 +46,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [cors] })),
   });
   if (opts.conditionalWrites) enforceIfNoneMatch(server, { ifMatch: opts.ifMatch });
+  answerNotModified(server);
   cacheBucketConfigs(server);
   const addr = (await server.run()) as { port: number };
   return {
