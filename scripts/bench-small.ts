@@ -6,7 +6,8 @@
  *
  * Generates `files` CSVs of 2–50 KB (fixed seed) in a temp dir (removed afterwards), one dataset
  * each, and uploads them `jobs` at a time:
- *   --via api (default): presign → PUT → poll GET /uploads/{id} every 50 ms, each phase timed;
+ *   --via api (default): presign → PUT → GET /uploads/{id}?wait=20 until ready (what the CLI does; --poll cli|N:
+ *   the old back-off polling, or a fixed interval in ms), each phase timed;
  *   --via cli: `lakehouse upload <dir> --jobs N` (the bundled CLI, its own polling back-off).
  * Reports files/s and, per file, the medians of: presign, PUT, PUT → ready (seen by polling), the
  * ingest handler's duration (serverless-offline's "Duration" log line), the job's own phases
@@ -26,14 +27,14 @@ const values = benchArgs({
   files: { type: 'string', default: '300' },
   jobs: { type: 'string', default: '8' },
   via: { type: 'string', default: 'api' },
-  poll: { type: 'string', default: 'cli' },
+  poll: { type: 'string', default: 'wait' },
   out: { type: 'string', default: 'bench/small-results.json' },
   env: { type: 'string', multiple: true, default: [] },
 });
 const FILES = Number(values.files);
 const JOBS = Number(values.jobs);
-/** Polling: 'cli' = the CLI's back-off (100 ms × 1.5 up to 1 s), or a fixed interval in ms. */
-const nextPoll = (prev: number) => (values.poll === 'cli' ? (prev === 0 ? 100 : Math.min(1000, prev * 1.5)) : Number(values.poll));
+/** Polling: 'wait' = GET ?wait=20 (the CLI since 0.5.0, no pause); 'cli' = the CLI's old back-off (100 ms × 1.5 up to 1 s); or a fixed interval in ms. */
+const nextPoll = (prev: number) => (values.poll === 'cli' ? (prev === 0 ? 100 : Math.min(1000, prev * 1.5)) : values.poll === 'wait' ? 0 : Number(values.poll));
 
 const say = (s: string) => process.stderr.write(`[bench:small] ${s}\n`);
 const median = (v: number[]) => {
@@ -113,9 +114,9 @@ async function viaApi(stack: Stack, files: string[]): Promise<One[]> {
       const putEnd = Date.now();
       let rec: Json;
       for (let delay = nextPoll(0); ; delay = nextPoll(delay)) {
-        rec = (await (await fetchRetry(`${stack.api}/uploads/${p.upload_id}`)).json()) as Json;
+        rec = (await (await fetchRetry(`${stack.api}/uploads/${p.upload_id}${values.poll === 'wait' ? '?wait=20' : ''}`)).json()) as Json;
         if (rec.state === 'ready' || rec.state === 'failed') break;
-        await new Promise((r) => setTimeout(r, delay));
+        if (values.poll !== 'wait') await new Promise((r) => setTimeout(r, delay));
       }
       out.push({ presign, put: putMs, putEnd, readySeen: Date.now(), state: rec.state, record: rec });
     }

@@ -11,6 +11,7 @@ import { s3 } from '../lib/storage/client.js';
 import { writeStatus, type UploadRecord } from '../lib/ingest/status.js';
 import { newUploadRecord } from '../lib/ingest/record.js';
 import { recheckAfter } from '../lib/ingest/status-wait.js';
+import { fastExistsState } from '../lib/storage/exists.js';
 import { handler as statusFn } from '../functions/upload-status.js';
 import { deliver, presignAndPut } from './helpers/ingest.js';
 
@@ -24,21 +25,16 @@ function record(state: UploadRecord['state']): UploadRecord {
 const get = (id: string, wait?: string) =>
   callHttp(statusFn, { method: 'GET', path: `/uploads/${id}`, routeKey: 'GET /uploads/{id}', pathParameters: { id }, ...(wait !== undefined ? { query: { wait } } : {}) });
 
-/** Counts the GETs of one key the S3 client sends (and how many came back 304). */
-function countGets(key: string): { gets: number; notModified: number; stop(): void } {
+/** Counts the GETs and HEADs of one key the SDK sends (the fast path's HEADs do not go through it). */
+function countGets(key: string): { gets: number; heads: number; stop(): void } {
   const name = `countGets${crypto.randomUUID()}`;
-  const c = { gets: 0, notModified: 0, stop: () => s3().middlewareStack.remove(name) };
+  const c = { gets: 0, heads: 0, stop: () => s3().middlewareStack.remove(name) };
   s3().middlewareStack.add(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK middleware arguments are untyped here
     (next, context: any) => async (args: any) => {
-      const mine = context.commandName === 'GetObjectCommand' && args.input.Key === key;
-      if (mine) c.gets++;
-      try {
-        return await next(args);
-      } catch (e) {
-        if (mine && (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304) c.notModified++;
-        throw e;
-      }
+      if (args.input.Key === key && context.commandName === 'GetObjectCommand') c.gets++;
+      if (args.input.Key === key && context.commandName === 'HeadObjectCommand') c.heads++;
+      return next(args);
     },
     { step: 'initialize', name },
   );
@@ -61,8 +57,8 @@ describe('GET /uploads/{id}?wait=', () => {
       const first = await waiting;
       expect(first.status).toBe(200);
       expect(['ingesting', 'ready']).toContain(first.json.state);
-      // conditional re-reads answered 304 while the record did not change
-      expect(counter.notModified).toBeGreaterThan(3);
+      // the SDK read the record when the wait began (and once more while the fast path learnt its route); the re-checks went around it
+      expect(counter.gets).toBeLessThanOrEqual(3);
       await ingest;
       const states = [first.json.state];
       while (states.at(-1) !== 'ready') states.push((await get(id, '10')).json.state);
@@ -99,18 +95,40 @@ describe('GET /uploads/{id}?wait=', () => {
     }
   });
 
-  it('when the wait runs out, sends the record as it is (state unchanged)', async () => {
+  it('when the wait runs out, sends the record as it is (state unchanged), read once', async () => {
     const rec = record('pending');
     await writeStatus(rec);
     const counter = countGets(`_uploads/${rec.upload_id}.json`);
     try {
+      const started = Date.now();
       const r = await get(rec.upload_id, '1');
       expect(r.status).toBe(200);
       expect(r.json.state).toBe('pending');
-      // it did wait: re-reads every 25 ms over about a second
-      expect(counter.notModified).toBeGreaterThan(5);
+      // it did wait the second, re-checking meanwhile the fast way (signed plain conditional GETs), not through the SDK
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(fastExistsState()).toBe('on');
+      expect(counter.gets).toBe(1);
     } finally {
       counter.stop();
+    }
+  });
+
+  it('with the fast path off (LAKEHOUSE_FAST_EXISTS=off) the SDK re-checks, with the same answers', async () => {
+    const old = process.env.LAKEHOUSE_FAST_EXISTS;
+    process.env.LAKEHOUSE_FAST_EXISTS = 'off';
+    const rec = record('ingesting');
+    await writeStatus(rec);
+    const counter = countGets(`_uploads/${rec.upload_id}.json`);
+    try {
+      setTimeout(() => void writeStatus({ ...rec, state: 'failed', error: { code: 'ragged_row', message: 'line 3' } }), 300);
+      const r = await get(rec.upload_id, '10');
+      expect(r.json.state).toBe('failed');
+      // every re-check a GET through the SDK
+      expect(counter.gets).toBeGreaterThan(3);
+    } finally {
+      counter.stop();
+      if (old === undefined) delete process.env.LAKEHOUSE_FAST_EXISTS;
+      else process.env.LAKEHOUSE_FAST_EXISTS = old;
     }
   });
 
@@ -130,14 +148,16 @@ describe('GET /uploads/{id}?wait=', () => {
     const counter = countGets(`_uploads/${rec.upload_id}.json`);
     try {
       const ctx = { ...lambdaContext(), getRemainingTimeInMillis: () => 2100 };
+      const started = Date.now();
       const res = (await statusFn(httpEvent({ method: 'GET', path: `/uploads/${rec.upload_id}`, pathParameters: { id: rec.upload_id }, query: { wait: '20' } }) as never, ctx as never)) as {
         statusCode: number;
         body: string;
       };
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body).state).toBe('ingesting');
-      // 100 ms of waiting: a handful of re-reads, not 20 s worth of them
-      expect(counter.gets).toBeLessThan(10);
+      // 100 ms of waiting, not 20 s: the answer well before the asked 20 s
+      expect(counter.gets).toBeLessThanOrEqual(2);
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       counter.stop();
     }

@@ -20,7 +20,7 @@ import { config } from '../config.js';
 import { log } from '../log.js';
 import { s3, bucket } from './client.js';
 import { observeServerDate } from './clock.js';
-import { headObject, isNotFound, storageError } from './objects.js';
+import { getJsonVersioned, headObject, isNotFound, storageError } from './objects.js';
 import { validateKey } from './keys.js';
 
 /** SHA-256 of the empty payload (a HEAD has none), as the SDK sends it for S3. */
@@ -88,18 +88,36 @@ async function sdkExists(key: string): Promise<boolean> {
 
 /** The fast HEAD: the HTTP status, or undefined on any failure (signing, network, timeout). */
 async function fastStatus(r: Route, key: string): Promise<number | undefined> {
+  return (await fastRequest(r, key, 'HEAD'))?.status;
+}
+
+/** Bodies the fast GET keeps (a status record is a few KB); a larger one is left to the SDK. */
+const MAX_FAST_BODY = 1024 * 1024;
+
+interface FastAnswer {
+  status: number | undefined;
+  /** Quotes removed. */
+  etag: string | undefined;
+  body: Buffer;
+}
+
+/**
+ * A HEAD, or a GET (with If-None-Match when `ifNoneMatch` is given), signed by the SDK client's own
+ * signer; undefined on any failure (signing, network, timeout, a body over MAX_FAST_BODY).
+ */
+async function fastRequest(r: Route, key: string, method: 'HEAD' | 'GET', ifNoneMatch?: string): Promise<FastAnswer | undefined> {
   let signed: { path: string; headers: Record<string, string> };
   try {
     const signer = await (s3().config as unknown as { signer: () => Promise<Signer> }).signer();
     const host = r.port ? `${r.hostname}:${r.port}` : r.hostname;
     signed = await signer.sign({
-      method: 'HEAD',
+      method,
       protocol: r.protocol,
       hostname: r.hostname,
       port: r.port,
       path: r.prefix + encodeKey(key),
       query: {},
-      headers: { host, 'x-amz-content-sha256': EMPTY_SHA256 },
+      headers: { host, 'x-amz-content-sha256': EMPTY_SHA256, ...(ifNoneMatch ? { 'if-none-match': `"${ifNoneMatch}"` } : {}) },
     });
   } catch {
     return undefined;
@@ -107,11 +125,20 @@ async function fastStatus(r: Route, key: string): Promise<number | undefined> {
   const lib = r.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     const req = lib.request(
-      { protocol: r.protocol, host: r.hostname, port: r.port, method: 'HEAD', path: signed.path, headers: signed.headers, agent: agents[r.protocol as 'http:' | 'https:'], timeout: TIMEOUT_MS },
+      { protocol: r.protocol, host: r.hostname, port: r.port, method, path: signed.path, headers: signed.headers, agent: agents[r.protocol as 'http:' | 'https:'], timeout: TIMEOUT_MS },
       (res) => {
         observeServerDate(res.headers.date);
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
+        const etag = typeof res.headers.etag === 'string' ? res.headers.etag.replace(/"/g, '') : undefined;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_FAST_BODY) {
+            res.destroy();
+            resolve(undefined);
+          } else chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode, etag, body: Buffer.concat(chunks) }));
         res.on('error', () => resolve(undefined));
       },
     );
@@ -148,5 +175,45 @@ export async function keyExists(key: string, known: string): Promise<boolean> {
   if (status === 200) return true;
   if (status === 404) return false;
   if (status !== undefined) turnOff('unexpected status', status);
+  return sdk();
+}
+
+/**
+ * A JSON object again unless it is still the version `etag`: 'unchanged', the new version, or
+ * undefined when it is gone. The status wait's re-check (lib/ingest/status-wait.ts, every 25 ms
+ * while a client waits): a conditional GET (304 while unchanged) through the same fast path as
+ * keyExists. The key itself, which the caller has just read, is the object both paths must find
+ * before the fast one is trusted; any doubt, the SDK.
+ */
+export async function jsonIfChanged<T>(key: string, etag: string): Promise<{ value: T; etag: string | undefined } | 'unchanged' | undefined> {
+  validateKey(key);
+  const sdk = async () => {
+    const now = await getJsonVersioned<T>(key);
+    return now && now.etag === etag ? 'unchanged' : now;
+  };
+  if (!config().fastExists || trusted === false) return sdk();
+  const r = route;
+  if (!r || r.client !== s3()) {
+    await sdkExists(key);
+    return sdk();
+  }
+  const got = await fastRequest(r, key, 'GET', etag);
+  if (got?.status === 304 || got?.status === 200) {
+    trusted = true;
+    if (got.status === 304) return 'unchanged';
+    try {
+      return { value: JSON.parse(got.body.toString('utf8')) as T, etag: got.etag };
+    } catch {
+      return sdk();
+    }
+  }
+  if (got?.status === 404) {
+    if (trusted) return undefined;
+    // not yet trusted: the SDK decides, and a key it finds where the fast path did not turns the fast path off
+    const now = await sdk();
+    if (now !== undefined) turnOff('it does not find an object the SDK finds', 404);
+    return now;
+  }
+  if (got?.status !== undefined) turnOff('unexpected status', got.status);
   return sdk();
 }

@@ -124,23 +124,6 @@ export async function getJsonVersioned<T>(key: string): Promise<{ value: T; etag
   }
 }
 
-/**
- * A JSON object again, unless it is still the version `etag` (a conditional GET, If-None-Match:
- * the store answers 304 without a body): 'unchanged', the new version, or undefined when it is gone.
- */
-export async function getJsonIfChanged<T>(key: string, etag: string): Promise<{ value: T; etag: string | undefined } | 'unchanged' | undefined> {
-  validateKey(key);
-  try {
-    const r = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key, IfNoneMatch: `"${etag}"` }));
-    const bytes = await r.Body!.transformToByteArray();
-    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as T, etag: r.ETag?.replace(/"/g, '') };
-  } catch (e) {
-    if (s3Status(e) === 304) return 'unchanged';
-    if (isNotFound(e)) return undefined;
-    throw storageError('GET', e);
-  }
-}
-
 export interface PutOptions {
   contentType?: string;
   /** Only create: fails with PreconditionFailed if the key exists (where the store honours it). */
