@@ -84,6 +84,30 @@ describe('npm start', () => {
     expect(((await q.json()) as { rows: unknown }).rows).toEqual([[3, 19.75]]);
   });
 
+  it('a 6 MB upload: the bundled ingest scans it in a worker thread; one ?wait= request at a time sees it through', async () => {
+    const lines = ['id,label,amount'];
+    for (let i = 1; i <= 200_000; i++) lines.push(`${i},"label ${i % 977}, ok",${(i % 10_000) / 100}`);
+    const csv = lines.join('\n') + '\n';
+    expect(csv.length).toBeGreaterThan(4 * 1024 * 1024);
+    const p = (await (await apiFetch(`${stack.api}/uploads`, { method: 'POST', body: JSON.stringify({ name: 'stack_threaded', size: csv.length }) })).json()) as { url: string; upload_id: string };
+    expect((await fetch(p.url, { method: 'PUT', body: csv })).status).toBe(200);
+    const states: string[] = [];
+    let status: { state: string; row_count?: number; report?: { conversion?: string } };
+    do {
+      const r = await apiFetch(`${stack.api}/uploads/${p.upload_id}?wait=20`);
+      expect(r.status).toBe(200);
+      status = (await r.json()) as typeof status;
+      states.push(status.state);
+    } while (status.state === 'pending' || status.state === 'ingesting');
+    expect(status.state).toBe('ready');
+    expect(status.row_count).toBe(200_000);
+    // each answer came once the state moved: pending → ingesting → ready in at most three requests
+    expect(states.length).toBeLessThanOrEqual(3);
+    // the worker's code travelled inside the bundle and ran: no fallback to the main thread
+    expect(stack.output()).not.toContain('no worker thread for the scan');
+    expect(status.report?.conversion).toMatch(/^started while scanning/);
+  });
+
   it('Ctrl-C stops everything: no process left, ports released, data kept', async () => {
     const code = await stack.stop();
     expect(code).toBe(0);

@@ -301,9 +301,9 @@ export async function getObjectStream(key: string, opts: { etag?: string; range?
 }
 
 /**
- * Up to this size a file goes up in one streamed PUT: multipart costs three more requests (and,
- * on the local server, a copy of every part) for no gain at this size — 10 MB: 52–100 ms in one
- * PUT against 126–206 ms in two parts (docs/BASELINE.md). Above it, parts of 8 MiB, 4 in flight.
+ * Up to this size a file goes up in one PUT: multipart costs three more requests (and, on the
+ * local server, a copy of every part) for no gain at this size — 10 MB: 52–100 ms in one PUT
+ * against 126–206 ms in two parts (docs/BASELINE.md). Above it, parts of 8 MiB, 4 in flight.
  */
 const SINGLE_PUT_MAX = 16 * 1024 * 1024;
 
