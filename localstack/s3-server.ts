@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
-import { answerNotModified, enforceIfNoneMatch } from './conditional.js';
+import { answerNotModified, atomicWrites, enforceIfNoneMatch } from './conditional.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** localstack/cors.xml, from this module or from npm start's bundle in dist/. */
@@ -47,6 +47,8 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3ServerHand
   });
   if (opts.conditionalWrites) enforceIfNoneMatch(server, { ifMatch: opts.ifMatch });
   answerNotModified(server);
+  // last: outermost, so the conditional checks above run inside the write's turn
+  atomicWrites(server);
   cacheBucketConfigs(server);
   const addr = (await server.run()) as { port: number };
   return {
