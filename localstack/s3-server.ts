@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
-import { answerNotModified, atomicWrites, enforceIfNoneMatch } from './conditional.js';
+import { answerNotModified, enforceIfNoneMatch } from './conditional.js';
+import { atomicWrites } from './atomic-writes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** localstack/cors.xml, from this module or from npm start's bundle in dist/. */

@@ -21,10 +21,10 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, stackEnv, type Json, repoRoot, writeResults } from './bench-common.js';
+import { benchArgs, localS3Client, stackEnv, type Json, repoRoot, writeResults } from './bench-common.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline } from 'node:stream/promises';
@@ -291,18 +291,15 @@ if (isMain) {
   if (argv[0] === '--child') {
     await childMain(argv.slice(1));
   } else {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        rows: { type: 'string', default: '500k' },
-        runs: { type: 'string', default: '5' },
-        fresh: { type: 'string', default: '3' },
-        big: { type: 'string', default: '9M' },
-        out: { type: 'string', default: 'bench/ingest-results.json' },
-        env: { type: 'string', multiple: true, default: [] },
-        compare: { type: 'string', default: 'scan,pipe' },
-        'poll-ms': { type: 'string', default: '20' },
-      },
+    const values = benchArgs({
+      rows: { type: 'string', default: '500k' },
+      runs: { type: 'string', default: '5' },
+      fresh: { type: 'string', default: '3' },
+      big: { type: 'string', default: '9M' },
+      out: { type: 'string', default: 'bench/ingest-results.json' },
+      env: { type: 'string', multiple: true, default: [] },
+      compare: { type: 'string', default: 'scan,pipe' },
+      'poll-ms': { type: 'string', default: '20' },
     });
     const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], pollMs: Number(values['poll-ms']) || 0, env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
     writeResults(values.out!, { when: new Date().toISOString(), ...r });
