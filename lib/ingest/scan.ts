@@ -3,7 +3,10 @@
  * has the expected number of fields, and narrows each column's type candidates over every
  * non-empty cell (lib/ingest/types.ts). It works on raw bytes in fixed-size chunks, so memory
  * stays bounded whatever the file size; prepare.ts uses it to re-emit the records as canonical CSV
- * when the file needs cleaning before DuckDB reads it.
+ * when the file needs cleaning before DuckDB reads it. A record that is one LF-terminated line with
+ * no quote and no CR (most lines of most files) is split on the delimiter alone, line ends found by
+ * the native `indexOf`; every other record goes through the general state machine
+ * (test/scan-fast-path.test.ts checks the two agree).
  */
 import { T_ALL, TYPE_ORDER, classify } from './types.js';
 
@@ -114,6 +117,8 @@ export interface ScanOptions {
   maxRecords?: number;
   /** Detection mode: every record goes to sink.raw, no header/field-count logic. */
   raw?: boolean;
+  /** Parse every record with the general state machine, without the fast path (the reference the tests compare it with). */
+  generic?: boolean;
 }
 
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -318,13 +323,20 @@ export class Scanner {
    * Returns the index of the first byte not consumed (the start of an incomplete record when
    * `final` is false).
    */
-  scan(b: Buffer, pos: number, end: number, base: number, final: boolean): number {
+  scan(buf: Buffer, pos: number, end: number, base: number, final: boolean): number {
+    const b = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     const d = this.d;
     const delim = d.delimiter;
     const quote = d.quote;
     const esc = d.escape;
     const trim = d.trim;
     const special = this.special;
+    // next LF, quote and CR at or after i (`end` when there is none before it): a record that is
+    // one LF-terminated line without quote or CR is split on the delimiter alone (the fast path)
+    const fast = !trim && !this.opts.generic;
+    let lfAt = -1;
+    let quoteAt = quote < 0 ? end : -1;
+    let crAt = -1;
     let i = pos;
     while (i < end) {
       if (this.stopped) return i;
@@ -345,8 +357,31 @@ export class Scanner {
         i = lineEnd;
         continue;
       }
-      let recordDone = false;
       let next = -1;
+      if (fast) {
+        if (lfAt < i) lfAt = nextByte(buf, LF, i, end);
+        if (quoteAt < i) quoteAt = nextByte(buf, quote, i, end);
+        if (crAt < i) crAt = nextByte(buf, CR, i, end);
+      }
+      if (fast && lfAt < end && quoteAt > lfAt && crAt > lfAt) {
+        // the fast path: cells are the delimiter-separated runs of [i, lfAt), none quoted
+        const lf = lfAt;
+        let s = i;
+        for (;;) {
+          if (nf >= this.cellStart.length) this.growCells();
+          let j = s;
+          while (j < lf && b[j] !== delim) j++;
+          this.cellStart[nf] = s;
+          this.cellEnd[nf] = j;
+          this.cellFlags[nf] = 0;
+          nf++;
+          if (j === lf) break;
+          s = j + 1;
+        }
+        this.lfCount++;
+        next = lf + 1;
+      }
+      let recordDone = next >= 0;
       while (!recordDone) {
         if (nf >= this.cellStart.length) this.growCells();
         let fs0 = i;
@@ -485,7 +520,7 @@ export class Scanner {
       this.recEnd = next;
       this.recLine = this.line;
       this.line += 1 + newlines;
-      this.endRecord(b, base, badQuote);
+      this.endRecord(buf, b, base, badQuote);
       i = next;
       if (this.opts.maxRecords !== undefined && this.records >= this.opts.maxRecords) {
         this.stopped = true;
@@ -496,7 +531,7 @@ export class Scanner {
   }
 
   /** Offset after the newline at b[i] (LF, CRLF or CR), or -1 if more data is needed. */
-  private lineEnd(b: Buffer, i: number, end: number, final: boolean): number {
+  private lineEnd(b: Uint8Array, i: number, end: number, final: boolean): number {
     if (i >= end) return end;
     const c = b[i];
     if (c === LF) {
@@ -519,7 +554,7 @@ export class Scanner {
     return i + 1;
   }
 
-  private endRecord(b: Buffer, base: number, badQuote: string): void {
+  private endRecord(b: Buffer, u8: Uint8Array, base: number, badQuote: string): void {
     const nf = this.nf;
     if (this.opts.raw) {
       this.records++;
@@ -583,9 +618,9 @@ export class Scanner {
       }
       const m = masks[j]!;
       if (m === 0) continue;
-      const col = this.columns[j]!;
-      const got = this.cellFlags[j]! & 2 ? 0 : classify(b, s, e, m);
+      const got = this.cellFlags[j]! & 2 ? 0 : classify(u8, s, e, m);
       if (got !== m) {
+        const col = this.columns[j]!;
         const lost = m & ~got;
         const value = this.cellText(b, j);
         for (const [bit, name] of TYPE_ORDER) {
@@ -604,6 +639,12 @@ export class Scanner {
  * Column names from the header rows: one row as is; several rows (a multi-row header) joined per
  * column with a space, leaving out empty parts. Names are kept byte for byte.
  */
+/** Index of the first `byte` in b[from, end), or `end` when there is none (native memchr). */
+function nextByte(b: Buffer, byte: number, from: number, end: number): number {
+  const k = b.indexOf(byte, from);
+  return k < 0 || k > end ? end : k;
+}
+
 export function combineHeaderRows(rows: string[][]): string[] {
   if (rows.length === 1) return rows[0]!;
   const n = Math.max(...rows.map((r) => r.length));

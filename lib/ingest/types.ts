@@ -218,8 +218,11 @@ export function classify(b: Uint8Array, s: number, e: number, candidates: number
   const c = b[s]!;
   let out = 0;
   if ((c >= D0 && c <= D9) || c === 43 || c === 45 || c === 46) {
-    if (candidates & T_BIGINT && isBigint(b, s, e)) out |= T_BIGINT;
-    if (candidates & T_DOUBLE && isDouble(b, s, e)) out |= T_DOUBLE;
+    if (candidates & T_BIGINT && isBigint(b, s, e)) {
+      out |= T_BIGINT;
+      // an integer of at most 15 characters has at most 15 digits: a DOUBLE by isDouble's rules
+      if (candidates & T_DOUBLE && (e - s <= 15 || isDouble(b, s, e))) out |= T_DOUBLE;
+    } else if (candidates & T_DOUBLE && isDouble(b, s, e)) out |= T_DOUBLE;
     if (c >= D0 && c <= D9) {
       if (candidates & T_DATE && isDate(b, s, e)) out |= T_DATE;
       if (candidates & T_TIMESTAMP && isTimestamp(b, s, e)) out |= T_TIMESTAMP;
