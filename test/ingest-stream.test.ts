@@ -19,7 +19,8 @@ import { handler as ingest } from '../functions/ingest.js';
 import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
 import { scanFile } from '../lib/ingest/scan-file.js';
-import { scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
+import { planAndScanInThread, scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
+import { scanOptions } from '../lib/ingest/plan.js';
 
 const setEnv = scopedEnv();
 let work: string;
@@ -147,11 +148,11 @@ describe.each([['off'], ['scan'], ['pipe'], ['thread']])('a large upload through
 
   it('every value survives, and the report says how the conversion ran', async () => {
     const csv = bigCsv(150_000, 3);
-    const workers = scanThreadHooks.started;
+    const workers = scanThreadHooks.jobs;
     const r = await upload(csv, { name: `streamed_big_${mode}` });
     expect(r.status.state).toBe('ready');
     // the scan ran in a worker thread in `thread` mode, and only there
-    expect(scanThreadHooks.started - workers).toBe(mode === 'thread' ? 1 : 0);
+    expect(scanThreadHooks.jobs - workers).toBe(mode === 'thread' ? 1 : 0);
     expect(r.status.row_count).toBe(150_000);
     expect(r.status.report.conversion).toMatch(conversion);
     expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
@@ -224,6 +225,50 @@ describe('the scan in a worker thread', () => {
     const p = scanInThread(file, 0, size, opts, done);
     done.set(size);
     expect((await p).records).toBe(40_000);
+  });
+
+  it('plans in the worker what planTable plans here (a preamble, a footer, a semicolon file), then scans it the same', async () => {
+    const file = path.join(work, 'thread-plan.csv');
+    const body = bigCsv(50_000, 24).replace(/,/g, ';');
+    fs.writeFileSync(file, `Exported 2026-11-30\n\n${body}Total;50000\n`);
+    const size = fs.statSync(file).size;
+    const text = await openText(file, work);
+    const here = planTable(text, {});
+    const progress = new SharedProgress();
+    progress.set(size);
+    const t = planAndScanInThread(text, {}, 'quarantine', progress);
+    const plan = await t.plan;
+    expect(plan).toEqual(here);
+    expect(plan.detection.preambleLines).toBe(2);
+    expect(plan.detection.footerLines).toBe(1);
+    expect(String.fromCharCode(plan.detection.dialect.delimiter)).toBe(';');
+    expect(await t.scan).toEqual(scanFile(file, here.start, here.end, scanOptions(here, 'quarantine')));
+  });
+
+  it('a plan that fails in the worker fails with the same domain error as here (code, message, details)', async () => {
+    const file = path.join(work, 'thread-plan-fail.csv');
+    fs.writeFileSync(file, 'a,b\n1,2\n');
+    const text = await openText(file, work);
+    const hints = { skip_lines: 5 };
+    const here = (() => {
+      try {
+        planTable(text, hints);
+      } catch (e) {
+        return e;
+      }
+    })() as LakehouseError;
+    expect(here).toBeInstanceOf(LakehouseError);
+    const progress = new SharedProgress();
+    progress.set(fs.statSync(file).size);
+    const t = planAndScanInThread(text, hints, 'fail', progress);
+    const err = await t.plan.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LakehouseError);
+    expect({ code: (err as LakehouseError).code, message: (err as LakehouseError).message, details: (err as LakehouseError).details }).toEqual({
+      code: here.code,
+      message: here.message,
+      details: here.details,
+    });
+    await expect(t.scan).rejects.toBe(err);
   });
 
   it('when no worker can start, the upload is scanned on the main thread and ingested the same', async () => {

@@ -11,23 +11,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUtf8 } from 'node:buffer';
-import { detect, type CsvHints, type Detection } from './detect.js';
+import type { CsvHints, Detection } from './detect.js';
 import { dialectLabel } from './sample.js';
-import { combineHeaderRows, type Dialect, type ScanResult } from './scan.js';
+import type { Dialect, ScanResult } from './scan.js';
 import { scanFile, scanGrowingFile } from './scan-file.js';
 import { scanInThread, WorkerUnavailable, type SharedProgress } from './scan-thread.js';
 import { log } from '../log.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
 import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
-import { typeName } from './types.js';
+import { planTable, scanOptions, type Plan } from './plan.js';
 import type { BadRows } from './status.js';
 
-const HEAD_BYTES = 1024 * 1024;
+export { planTable, TAIL_BYTES, type Plan } from './plan.js';
+
+export const HEAD_BYTES = 1024 * 1024;
 /** The head sample grows (up to this) until it holds enough whole lines: a 2 MB header line exists. */
 const MAX_HEAD_BYTES = 64 * 1024 * 1024;
 const HEAD_MIN_LINES = 50;
-/** The tail sample (footer lines); an arriving file has these bytes on disk first (incoming.ts). */
-export const TAIL_BYTES = 64 * 1024;
 
 export interface Column {
   name: string;
@@ -43,18 +43,6 @@ export interface TextFile {
   textStart: number;
   size: number;
   head: Buffer;
-}
-
-export interface Plan {
-  text: TextFile;
-  detection: Detection;
-  /** Byte range of the table (header included, footer excluded). */
-  start: number;
-  end: number;
-  /** The schema the head sample suggests (names final, types possibly too narrow). */
-  sampleColumns: Column[];
-  /** Is the table the whole file, in a shape DuckDB reads as is? Then conversion may start early. */
-  direct: boolean;
 }
 
 export interface Analysis {
@@ -178,68 +166,14 @@ async function transcodeOrFail(input: string, sample: Buffer, workDir: string): 
   return openText(out, workDir, { encoding: 'windows-1252', transcoded: true });
 }
 
-/** Byte offset after the first `n` physical lines of b (LF, CRLF or CR), or -1 when b has fewer. */
-function afterLines(b: Buffer, n: number): number {
-  let i = 0;
-  for (let line = 0; line < n; line++) {
-    while (i < b.length && b[i] !== 10 && b[i] !== 13) i++;
-    if (i >= b.length) return -1;
-    i += b[i] === 13 && b[i + 1] === 10 ? 2 : 1;
-  }
-  return i;
-}
-
-export function planTable(t: TextFile, hints: CsvHints = {}): Plan {
-  let text = t.head.subarray(t.textStart);
-  const headFinal = t.head.length >= t.size;
-  // lines the upload said to skip: detection starts after them
-  let skipBytes = 0;
-  if (hints.skip_lines) {
-    skipBytes = afterLines(text, hints.skip_lines);
-    if (skipBytes < 0) throw ingestError('empty_file', `The file has fewer than ${hints.skip_lines + 1} lines: nothing is left after skip_lines.`);
-    text = text.subarray(skipBytes);
-  }
-  // the tail sample locates footer lines; small files are wholly in the head sample
-  const tail =
-    t.size > TAIL_BYTES
-      ? { buf: readBytes(t.file, TAIL_BYTES, t.size - TAIL_BYTES), offset: t.size - TAIL_BYTES - t.textStart - skipBytes }
-      : undefined;
-  const detection = detect(text, headFinal, tail, hints, (hints.skip_lines ?? 0) + 1);
-  detection.tableStart += skipBytes;
-  if (detection.footerStart >= 0) detection.footerStart += skipBytes;
-  detection.preambleLines += hints.skip_lines ?? 0;
-  const start = t.textStart + detection.tableStart;
-  const end = detection.footerStart >= 0 ? t.textStart + detection.footerStart : t.size;
-  const headerNames = detection.header && detection.headerCells ? combineHeaderRows(detection.headerCells) : null;
-  const names = columnNames(headerNames, detection.fields, detection.headerAlign).names;
-  const sampleColumns = names.map((name, j) => ({ name, type: typeName(detection.sampleMasks[j] ?? 0), nullable: true }));
-  const d = detection.dialect;
-  const direct =
-    start === t.textStart &&
-    end === t.size &&
-    !d.trim &&
-    d.comment < 0 &&
-    detection.headerFields === detection.fields &&
-    detection.headerRows <= 1;
-  return { text: t, detection, start, end, sampleColumns, direct };
-}
-
 /**
  * The pass over every record. With `available`, the file is still arriving and the pass reads
  * each chunk once its bytes are on disk (the scan runs while the upload downloads); with
  * `progress` too, it runs in a worker thread (scan-thread.ts), or here when none can start.
  */
 export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Available, progress?: SharedProgress): Promise<Analysis> {
-  const { text: t, detection, start, end } = p;
-  const d = detection.dialect;
-  const scanOpts = {
-    dialect: d,
-    header: detection.header,
-    headerRows: detection.headerRows,
-    fields: detection.fields,
-    keepGoing: opts.badRows === 'quarantine',
-    firstLine: detection.tableLine,
-  };
+  const { text: t, start, end } = p;
+  const scanOpts = scanOptions(p, opts.badRows);
   const here = () => (available ? scanGrowingFile(t.file, start, end, scanOpts, available) : scanFile(t.file, start, end, scanOpts));
   const scan = progress
     ? await scanInThread(t.file, start, end, scanOpts, progress).catch((e: unknown) => {
@@ -248,6 +182,27 @@ export async function scanTable(p: Plan, opts: AnalyzeOptions, available?: Avail
         return here();
       })
     : await here();
+  return analysisOf(p, opts, scan);
+}
+
+/**
+ * The analysis from a pass already running in a worker (scan-thread.ts planAndScanInThread); the
+ * pass is run here instead when the worker stopped without an answer.
+ */
+export async function scannedTable(p: Plan, opts: AnalyzeOptions, running: Promise<ScanResult>, available?: Available): Promise<Analysis> {
+  const scan = await running.catch((e: unknown) => {
+    if (!(e instanceof WorkerUnavailable)) throw e;
+    log.warn('ingest: the scan worker stopped; scanning on the main thread', { err: e });
+    const o = scanOptions(p, opts.badRows);
+    return available ? scanGrowingFile(p.text.file, p.start, p.end, o, available) : scanFile(p.text.file, p.start, p.end, o);
+  });
+  return analysisOf(p, opts, scan);
+}
+
+/** What the pass found, checked (binary, encoding, bad rows) and turned into the analysis. */
+export function analysisOf(p: Plan, opts: AnalyzeOptions, scan: ScanResult): Analysis {
+  const { text: t, detection, start, end } = p;
+  const d = detection.dialect;
   if (scan.nulAt >= 0) {
     throw ingestError('not_text', `The file contains a NUL byte (at byte ${scan.nulAt}, near line ${scan.line}): it is not text.`, {
       line: scan.line,

@@ -17,7 +17,8 @@ import { evolveSchema, storageTypes } from '../catalog/evolve.js';
 import { warmEncoder } from '../catalog/codec.js';
 import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js';
 import { readHead as readCatalogHead } from '../catalog/store.js';
-import { NotUtf8Error, openText, planTable, retranscode, scanTable, TAIL_BYTES, type Analysis } from './analyze.js';
+import { NotUtf8Error, openText, planTable, retranscode, scannedTable, scanTable, TAIL_BYTES, type Analysis } from './analyze.js';
+import { planInThread } from './scan-thread.js';
 import { gunzip, ingestError, isGzip, prepareInput, writeRejects } from './prepare.js';
 import { csvToParquet, fileStats, warmUp } from './convert.js';
 import { EarlyConversion } from './early.js';
@@ -198,7 +199,9 @@ export class IngestJob {
     // still the arriving file (not a transcoded copy): the plan needs its tail, the scan waits for its bytes
     const live = incoming && text.file === incoming.file ? incoming : undefined;
     if (live) await live.tail;
-    let plan = planTable(text, hints);
+    // `thread`: the worker plans, then scans, while this thread keeps receiving the download
+    const inThread = live && threaded(live.size) ? await planInThread(text, hints, rec.bad_rows, live.progress) : undefined;
+    let plan = inThread?.plan ?? planTable(text, hints);
     // the conversion starts beside the scan (it may first wait for the rest of a small file)
     const earlyP = EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });
     earlyP.catch(() => undefined);
@@ -208,7 +211,7 @@ export class IngestJob {
     try {
       let a: Analysis;
       try {
-        a = await scanTable(plan, opts, live && arriving!.available, live && threaded(live.size) ? live.progress : undefined);
+        a = inThread ? await scannedTable(plan, opts, inThread.scan, arriving!.available) : await scanTable(plan, opts, live && arriving!.available);
         early = await earlyP;
       } catch (e) {
         if (!(e instanceof NotUtf8Error) || hints.encoding === 'utf-8') throw e;

@@ -10,9 +10,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { LakehouseError } from '../errors.js';
+import { log } from '../log.js';
 import { GROWING_CHUNK } from './scan-file.js';
 import type { ScanOptions, ScanResult } from './scan.js';
-import type { ScanJob } from './scan-worker.js';
+import type { ErrorData, PlanData, WorkerJob } from './scan-worker.js';
+import type { Plan } from './plan.js';
+import type { TextFile } from './analyze.js';
+import type { CsvHints } from './detect.js';
+import type { BadRows } from './status.js';
 
 declare const __LAKEHOUSE_SCAN_WORKER__: string | undefined;
 
@@ -34,42 +40,164 @@ export class SharedProgress {
 /** No worker thread could run the scan (its code is missing or would not load). */
 export class WorkerUnavailable extends Error {}
 
-/** For tests: `unavailable` makes every worker start fail as if its code were missing; `started` counts workers started. */
-export const scanThreadHooks = { unavailable: false, started: 0 };
+/**
+ * For tests: `unavailable` makes every worker start fail as if its code were missing; `started`
+ * counts workers started, `jobs` the jobs run in one.
+ */
+export const scanThreadHooks = { unavailable: false, started: 0, jobs: 0 };
 
-function startWorker(job: ScanJob): Worker {
-  if (scanThreadHooks.unavailable) throw new Error('no scan worker (test hook)');
+/**
+ * Idle workers, kept for the next job: a new worker compiles the planner and the scanner anew (cold
+ * code planned a 56 MB upload's head in ~2× the time), and takes ~20–40 ms to start. At most two
+ * are kept; they do not keep the process alive.
+ */
+const idle: Worker[] = [];
+const MAX_IDLE = 2;
+
+function startWorker(): Worker {
   scanThreadHooks.started++;
-  const options = { workerData: { lakehouseScan: job } };
-  if (typeof __LAKEHOUSE_SCAN_WORKER__ === 'string') return new Worker(__LAKEHOUSE_SCAN_WORKER__, { ...options, eval: true });
-  // from the sources: the sibling module through tsx's require hook (a bundle without the string has no import.meta.url: this throws)
-  const entry = fileURLToPath(new URL('./scan-worker.ts', import.meta.url));
-  return new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { ...options, eval: true });
+  let w: Worker;
+  if (typeof __LAKEHOUSE_SCAN_WORKER__ === 'string') w = new Worker(__LAKEHOUSE_SCAN_WORKER__, { eval: true });
+  else {
+    // from the sources: the sibling module through tsx's require hook (a bundle without the string has no import.meta.url: this throws)
+    const entry = fileURLToPath(new URL('./scan-worker.ts', import.meta.url));
+    w = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { eval: true });
+  }
+  w.once('exit', () => {
+    const i = idle.indexOf(w);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  return w;
+}
+
+function acquire(): Worker {
+  if (scanThreadHooks.unavailable) throw new Error('no scan worker (test hook)');
+  const w = idle.pop() ?? startWorker();
+  w.ref();
+  return w;
+}
+
+function release(w: Worker): void {
+  if (idle.length < MAX_IDLE) {
+    w.unref();
+    idle.push(w);
+  } else void w.terminate();
+}
+
+/** The worker's error as the main thread throws it: a domain error as itself (same code and details). */
+function thrown(e: ErrorData): Error {
+  return e.lakehouse ? new LakehouseError(e.lakehouse.code, e.message, e.lakehouse.details) : new Error(`scan: ${e.message}`);
+}
+
+interface Settle<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+function settle<T>(): Settle<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Runs a worker job; `plan` is answered by the worker's { plan } message when the job plans. A
+ * worker that cannot start, or ends without an answer, rejects what is pending with WorkerUnavailable.
+ */
+function run(job: WorkerJob): { plan: Settle<PlanData>; scan: Settle<ScanResult> } {
+  const plan = settle<PlanData>();
+  const scan = settle<ScanResult>();
+  let planned = !('lakehousePlanScan' in job);
+  let answered = false;
+  const fail = (e: Error) => {
+    answered = true;
+    if (!planned) plan.reject(e);
+    planned = true;
+    scan.reject(e);
+  };
+  let worker: Worker;
+  try {
+    worker = acquire();
+  } catch (e) {
+    fail(new WorkerUnavailable(e instanceof Error ? e.message : String(e)));
+    return { plan, scan };
+  }
+  scanThreadHooks.jobs++;
+  const onMessage = (m: { plan?: PlanData; result?: ScanResult; error?: ErrorData }) => {
+    if (m.plan) {
+      planned = true;
+      plan.resolve(m.plan);
+      return;
+    }
+    done();
+    if (m.result) {
+      answered = true;
+      scan.resolve(m.result);
+    } else fail(thrown(m.error ?? { message: 'no answer' }));
+    // the job is over (the worker posts its last message as it returns): ready for the next
+    release(worker);
+  };
+  const onError = (e: Error) => {
+    done();
+    void worker.terminate();
+    if (!answered) fail(new WorkerUnavailable(e.message));
+  };
+  const onExit = (code: number) => {
+    done();
+    if (!answered) fail(new WorkerUnavailable(`the scan worker exited (${code})`));
+  };
+  const done = () => {
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+  };
+  worker.on('message', onMessage);
+  worker.once('error', onError);
+  worker.once('exit', onExit);
+  worker.postMessage(job);
+  return { plan, scan };
 }
 
 /** Scans bytes [start, end) of `file` in a worker thread as `progress` says they arrive. */
 export function scanInThread(file: string, start: number, end: number, opts: ScanOptions, progress: SharedProgress): Promise<ScanResult> {
-  let worker: Worker;
+  return run({ lakehouseScan: { file, start, end, opts, progress: progress.array, chunkSize: GROWING_CHUNK } }).scan.promise;
+}
+
+/**
+ * Plans the table from the text's head in a worker thread, then scans it there as the bytes
+ * arrive: `plan` settles first (the same Plan planTable gives, or its error), `scan` with the pass.
+ * When the worker cannot start, both reject with WorkerUnavailable (the caller plans and scans here).
+ */
+export function planAndScanInThread(
+  text: TextFile,
+  hints: CsvHints,
+  badRows: BadRows,
+  progress: SharedProgress,
+): { plan: Promise<Plan>; scan: Promise<ScanResult> } {
+  const r = run({ lakehousePlanScan: { text, hints, badRows, progress: progress.array, chunkSize: GROWING_CHUNK } });
+  // a plan that fails also fails the scan: the caller may never wait for it
+  r.scan.promise.catch(() => undefined);
+  return { plan: r.plan.promise.then((p) => ({ ...p, text })), scan: r.scan.promise };
+}
+
+/** The plan from a worker that goes on to scan, or undefined when no worker can run (plan and scan here then). */
+export async function planInThread(
+  text: TextFile,
+  hints: CsvHints,
+  badRows: BadRows,
+  progress: SharedProgress,
+): Promise<{ plan: Plan; scan: Promise<ScanResult> } | undefined> {
+  const t = planAndScanInThread(text, hints, badRows, progress);
   try {
-    worker = startWorker({ file, start, end, opts, progress: progress.array, chunkSize: GROWING_CHUNK });
+    return { plan: await t.plan, scan: t.scan };
   } catch (e) {
-    return Promise.reject(new WorkerUnavailable(e instanceof Error ? e.message : String(e)));
+    if (!(e instanceof WorkerUnavailable)) throw e;
+    log.warn('ingest: no worker thread for the scan; planning and scanning on the main thread', { err: e });
+    return undefined;
   }
-  return new Promise<ScanResult>((resolve, reject) => {
-    let answered = false;
-    worker.once('message', (m: { result?: ScanResult; error?: string }) => {
-      answered = true;
-      if (m.result) resolve(m.result);
-      else reject(new Error(`scan: ${m.error}`));
-      void worker.terminate();
-    });
-    worker.once('error', (e) => {
-      if (!answered) reject(new WorkerUnavailable(e.message));
-      answered = true;
-    });
-    worker.once('exit', (code) => {
-      if (!answered) reject(new WorkerUnavailable(`the scan worker exited (${code})`));
-      answered = true;
-    });
-  });
 }
