@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { freshBucket } from './helpers/s3.js';
@@ -327,6 +328,15 @@ describe('ingest: at-least-once delivery, modes, schema drift', () => {
     expect(await readHead('redeliver')).toEqual(before);
     const s = await getStatus(r.presign.upload_id);
     expect(s.json.updated_at).toBe(r.status.updated_at);
+  });
+
+  it('a re-delivered event for a ready upload: the download begun while the lease was taken is dropped, nothing left on disk', async () => {
+    const body = 'a,b\n' + Array.from({ length: 200_000 }, (_, i) => `${i},x${i}`).join('\n') + '\n';
+    const r = await expectReady(body, 'redeliver_big');
+    const out = await deliver(bucket, r.presign.key, Buffer.byteLength(body));
+    expect(out.results.map((o: { outcome: string }) => o.outcome)).toEqual(['skipped']);
+    expect(fs.readdirSync(process.env.LAKEHOUSE_TMP_DIR!).filter((f) => f.startsWith('ingest-'))).toEqual([]);
+    expect((await getStatus(r.presign.upload_id)).json.updated_at).toBe(r.status.updated_at);
   });
 
   it('two events for the same upload at once: one ingest, one version', async () => {

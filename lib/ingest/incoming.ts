@@ -37,7 +37,8 @@ export class IncomingFile {
   private readonly created: Promise<void>;
   /** The last `tailBytes` are on disk at their place (resolves at once when the body covers them). */
   readonly tail: Promise<void>;
-  /** When the last body byte was written (ms since the epoch), for the phase timings. */
+  /** When the download started and when its last body byte was written (ms since the epoch), for the phase timings. */
+  readonly startedAt = Date.now();
   finishedAt = 0;
   /** The bytes written, shared with a scan in a worker thread (scan-thread.ts). */
   readonly progress = new SharedProgress();

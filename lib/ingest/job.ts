@@ -30,6 +30,9 @@ const MAX_UNCOMPRESSED_FACTOR = 4;
 const THREAD_MIN_BYTES = 4 * 1024 * 1024;
 const threaded = (size: number) => config().ingestOverlap === 'thread' && size >= THREAD_MIN_BYTES;
 
+/** Where the upload is downloaded to, in the job's work directory. */
+export const downloadPath = (workDir: string) => path.join(workDir, 'upload.bin');
+
 export interface JobInput {
   rec: UploadRecord;
   key: string;
@@ -37,6 +40,8 @@ export interface JobInput {
   /** The key ends in .gz (the bytes decide, this only explains a mismatch in the log). */
   gzipHint: boolean;
   workDir: string;
+  /** The download, when the caller started it already (into workDir/upload.bin). */
+  incoming?: IncomingFile;
 }
 
 export interface JobResult {
@@ -56,7 +61,7 @@ interface Analyzed {
 
 export class IngestJob {
   readonly timings: Record<string, number> = {};
-  private readonly rec: UploadRecord;
+  readonly rec: UploadRecord;
   private readonly workDir: string;
 
   constructor(private readonly input: JobInput) {
@@ -145,11 +150,10 @@ export class IngestJob {
    * decompressed and analysed. A cold container starts DuckDB and the manifest writer meanwhile.
    */
   private async receive(name: string): Promise<Analyzed> {
-    const t0 = Date.now();
     const warming = Promise.all([warmUp(), warmEncoder()]);
-    const incoming = IncomingFile.start(this.input.key, path.join(this.workDir, 'upload.bin'), this.input.head, TAIL_BYTES);
+    const incoming = this.input.incoming ?? IncomingFile.start(this.input.key, downloadPath(this.workDir), this.input.head, TAIL_BYTES);
     const downloaded = incoming.done.then(() => {
-      this.timings.download = incoming.finishedAt - t0;
+      this.timings.download = incoming.finishedAt - incoming.startedAt;
     });
     downloaded.catch(() => undefined);
     try {

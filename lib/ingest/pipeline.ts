@@ -18,7 +18,9 @@ import type { ObjectEvent } from '../storage/events.js';
 import { publicManifest } from '../catalog/manifest.js';
 import { acquireLease, finishIngest } from './status.js';
 import { uploadError } from './failure.js';
-import { IngestJob } from './job.js';
+import { IngestJob, downloadPath } from './job.js';
+import { IncomingFile } from './incoming.js';
+import { TAIL_BYTES } from './plan.js';
 import { warmUp } from './convert.js';
 import { warmEncoder } from '../catalog/codec.js';
 import { newUploadRecord } from './record.js';
@@ -62,15 +64,28 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
   // a direct put (no presign) gets its record here, built as POST /uploads builds one
   const direct = () =>
     newUploadRecord({ upload_id: uploadId, name: parsed.rawName.toLowerCase(), key: found.key, filename: parsed.fileName, source: 'direct' });
-  const lease = await acquireLease(uploadId, owner, direct, found.head.etag);
-  if (lease.kind === 'skip') {
-    log.info('ingest: skipped', { upload_id: uploadId, reason: lease.reason });
-    return { outcome: 'skipped', uploadId, reason: lease.reason };
-  }
-  const rec = lease.record;
-  const started = Date.now();
   const workDir = fs.mkdtempSync(path.join(ensureDir(config().tmpDir), 'ingest-'));
-  const job = new IngestJob({ rec, key: found.key, head: found.head, gzipHint: parsed.gzip, workDir });
+  // the download starts while the lease is taken (two status round trips), unless the object is
+  // over the size limit (the job refuses it before reading a byte); a skipped upload drops it
+  const incoming = found.head.size <= config().maxUploadBytes ? IncomingFile.start(found.key, downloadPath(workDir), found.head, TAIL_BYTES) : undefined;
+  const started = Date.now();
+  try {
+    const lease = await acquireLease(uploadId, owner, direct, found.head.etag);
+    if (lease.kind === 'skip') {
+      log.info('ingest: skipped', { upload_id: uploadId, reason: lease.reason });
+      return { outcome: 'skipped', uploadId, reason: lease.reason };
+    }
+    return await runJob(new IngestJob({ rec: lease.record, key: found.key, head: found.head, gzipHint: parsed.gzip, workDir, incoming }), uploadId, owner, started);
+  } finally {
+    incoming?.abort();
+    await Promise.allSettled([incoming?.done, incoming?.tail]);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the job and records its outcome in the upload's status (`ready`, or `failed` through the one mapper). */
+async function runJob(job: IngestJob, uploadId: string, owner: string, started: number): Promise<IngestOutcome> {
+  const rec = job.rec;
   const timings = job.timings;
   try {
     const result = await job.run();
@@ -99,8 +114,6 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
       r.timings_ms = timings;
     }).catch((e2) => log.error('ingest: could not record the failure', { upload_id: uploadId, err: e2 }));
     return { outcome: 'failed', uploadId, code: err.code };
-  } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
 
