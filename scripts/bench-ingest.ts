@@ -13,7 +13,7 @@
  *        process each (DuckDB instance creation included).
  * Peak RSS of an ingest: the real ingest handler in a fresh process (scripts/bench-child.ts).
  *
- *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare scan,pipe] [--poll-ms 20] [--env K=V]…
+ *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare off] [--poll-ms 20] [--env K=V]…
  *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds;
  *    --poll-ms: also a client that polls every N ms instead of GET ?wait=, in the same warm rounds; 0: not)
  */
@@ -298,7 +298,7 @@ if (isMain) {
       big: { type: 'string', default: '9M' },
       out: { type: 'string', default: 'bench/ingest-results.json' },
       env: { type: 'string', multiple: true, default: [] },
-      compare: { type: 'string', default: 'scan,pipe' },
+      compare: { type: 'string', default: 'off' },
       'poll-ms': { type: 'string', default: '20' },
     });
     const r = await benchIngest({ rows: values.rows!, runs: Math.max(1, Number(values.runs)), fresh: Math.max(1, Number(values.fresh)), big: values.big!, compare: values.compare ? values.compare.split(',').filter(Boolean) : [], pollMs: Number(values['poll-ms']) || 0, env: Object.fromEntries((values.env as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) });
