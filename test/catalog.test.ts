@@ -353,6 +353,26 @@ function concurrencySuite(label: string) {
     expect(head.json.schema_fingerprint).toBe(winners[0]!.json.manifest.schema_fingerprint);
   });
 
+  it(`${label}: a commit prepared while its object uploads writes the version only once the upload is done; a failed upload writes nothing`, async () => {
+    const a = await putData('overlap', 'o1');
+    await commitObjects(parseRegisterRequest({ name: 'overlap', schema: SCHEMA, objects: [a] }));
+    const b = await putData('overlap', 'o2');
+    let finish!: () => void;
+    const uploading = new Promise<void>((r) => (finish = r));
+    const pending = commitObjects(parseRegisterRequest({ name: 'overlap', schema: SCHEMA, objects: [b] }), { objectsWritten: uploading });
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await readHead('overlap'))!.version).toBe(1);
+    finish();
+    expect((await pending).manifest.version).toBe(2);
+    expect((await readHead('overlap'))!.objects.map((o) => o.key)).toEqual([b.key]);
+    const c = await putData('overlap', 'o3');
+    const failed = Promise.reject(new Error('simulated upload failure'));
+    failed.catch(() => undefined); // (the job does the same: the commit awaits it only when it gets there)
+    await expect(commitObjects(parseRegisterRequest({ name: 'overlap', schema: SCHEMA, objects: [c] }), { objectsWritten: failed })).rejects.toThrow(/simulated upload failure/);
+    expect((await readHead('overlap'))!.version).toBe(2);
+    expect((await listAll('_locks/catalog/overlap/')).objects).toHaveLength(0);
+  });
+
   it(`${label}: concurrent replaces are serialised; the last version is one of them, whole`, async () => {
     const objs = await Promise.all(Array.from({ length: 6 }, (_, i) => putData('replaces', `r${i}`)));
     const results = await Promise.all(objs.map((o) => reg({ name: 'replaces', schema: SCHEMA, objects: [o] })));

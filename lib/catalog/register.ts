@@ -155,6 +155,8 @@ export interface CommitOptions {
   idempotent?: boolean;
   commitId?: string;
   beforeWrite?: () => Promise<void>;
+  /** The objects are still going up: prepare the commit meanwhile (lib/catalog/store.ts CommitHooks). */
+  objectsWritten?: Promise<void>;
 }
 
 function laterThan(prevIso: string | undefined): string {
@@ -186,6 +188,8 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
       const evolving = head !== undefined && head.schema_fingerprint !== req.schema_fingerprint && req.schemaChange === 'evolve';
       const evo = evolving ? evolveSchema(head.schema, req.schema) : undefined;
       if (evo?.integerToDouble.length) {
+        // reads the new objects' footers: they must be there
+        await opts.objectsWritten;
         const keysToCheck = [...head!.objects.map((o) => o.key), ...req.objects.map((o) => o.key)];
         const problem = await unsafeIntegers(keysToCheck, evo.integerToDouble);
         if (problem) {
@@ -233,7 +237,7 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
         },
       };
     },
-    { beforeWrite: opts.beforeWrite },
+    { beforeWrite: opts.beforeWrite, objectsWritten: opts.objectsWritten },
   );
   return { manifest: result.manifest, existing, written: result.written };
 }

@@ -215,14 +215,25 @@ function decideOn(raw: StoredManifest | undefined, decide: Decide): Decision | P
  * so a retry whose first attempt died between the version and its marker still records it — and
  * it is published as Iceberg metadata (never failing the commit: docs/adr/0010-iceberg-tables.md).
  */
-export async function commit(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> } = {}): Promise<CommitResult> {
+export interface CommitHooks {
+  /** Runs right before the version is written (tests: a crash there). */
+  beforeWrite?: () => Promise<void>;
+  /**
+   * The new objects are still being written: the head is read and the version prepared meanwhile,
+   * and the version is written only once this resolves (if it rejects, nothing is written). Under
+   * the lock it is awaited before the lock is taken, so no upload holds the lock.
+   */
+  objectsWritten?: Promise<void>;
+}
+
+export async function commit(name: string, decide: Decide, hooks: CommitHooks = {}): Promise<CommitResult> {
   const r = await commitVersion(name, decide, hooks);
   // the change marker and the Iceberg metadata are independent of each other: written together
   await Promise.all([recordChange(name, r.manifest.version), r.written ? afterCommit(r.manifest) : undefined]);
   return r;
 }
 
-async function commitVersion(name: string, decide: Decide, hooks: { beforeWrite?: () => Promise<void> }): Promise<CommitResult> {
+async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): Promise<CommitResult> {
   if (await conditionalWritesSupported()) {
     for (let attempt = 1; attempt <= 50; attempt++) {
       const head = await readHeadVersion(name);
@@ -230,6 +241,7 @@ async function commitVersion(name: string, decide: Decide, hooks: { beforeWrite?
       if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: attempt };
       const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1, segments: await layOut(head, d.next) };
       const body = await encodeManifest(next);
+      await hooks.objectsWritten;
       await hooks.beforeWrite?.();
       if (!head) await ensureNameMarker(name, true);
       try {
@@ -246,6 +258,7 @@ async function commitVersion(name: string, decide: Decide, hooks: { beforeWrite?
     throw unavailable('commit_contention', `Too many concurrent commits to dataset "${name}"; try again.`);
   }
 
+  await hooks.objectsWritten;
   return withLock(`catalog/${name}`, async (guard) => {
     const head = await readHeadVersion(name);
     const d = await decideOn(head, decide);

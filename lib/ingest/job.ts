@@ -74,10 +74,12 @@ export class IngestJob {
     const { a, fp, current, early } = await this.receive(name);
     const parquet = path.join(this.workDir, 'data.parquet');
     const conversion = await this.timed('convert', () => this.convert(a, early, parquet));
-    const [stored, stats] = await Promise.all([
-      this.timed('upload', () => this.store(name, fp, a, current, parquet)),
-      fileStats(parquet, a.columns),
-    ]);
+    const stored = await this.place(name, fp, a, current, parquet);
+    // the commit reads the catalog and prepares the version while the Parquet goes up (it writes
+    // the version once the object is there)
+    const uploaded = this.timed('upload', () => (stored.write ? uploadFile(stored.key, parquet, 'application/vnd.apache.parquet') : Promise.resolve()));
+    uploaded.catch(() => undefined);
+    const stats = await fileStats(parquet, a.columns);
     const committed = await this.timed('commit', () =>
       commitObjects(
         {
@@ -89,9 +91,10 @@ export class IngestJob {
           mode: this.rec.mode,
           schemaChange: this.rec.schema_change,
         },
-        { idempotent: true, commitId: `ingest:${this.rec.upload_id}` },
+        { idempotent: true, commitId: `ingest:${this.rec.upload_id}`, objectsWritten: uploaded },
       ),
     );
+    await uploaded;
     const bad = a.scan.bad.length;
     const report: Record<string, unknown> = {
       ...a.report,
@@ -268,17 +271,18 @@ export class IngestJob {
   }
 
   /**
-   * The rejects file (quarantine) and the Parquet object. Data keys are immutable: an object a
-   * previous attempt left at this upload's key is reused only if the catalog already references it
-   * or it is byte-identical (size and MD5 ETag); otherwise this attempt writes a key of its own.
+   * The rejects file (quarantine), and where the Parquet object goes (`write`: it is still to be
+   * uploaded). Data keys are immutable: an object a previous attempt left at this upload's key is
+   * reused only if the catalog already references it or it is byte-identical (size and MD5 ETag);
+   * otherwise this attempt writes a key of its own.
    */
-  private async store(
+  private async place(
     name: string,
     fp: string,
     a: Analysis,
     current: StoredManifest | undefined,
     parquet: string,
-  ): Promise<{ key: string; size: number; rejectsKey?: string; note?: string }> {
+  ): Promise<{ key: string; size: number; write: boolean; rejectsKey?: string; note?: string }> {
     const rec = this.rec;
     let rejectsKey: string | undefined;
     if (rec.bad_rows === 'quarantine' && a.scan.bad.length > 0) {
@@ -290,14 +294,13 @@ export class IngestJob {
     const size = fs.statSync(parquet).size;
     let key = keys.datasetObject(name, fp, rec.upload_id);
     const committed = current?.objects.find((o) => o.key === key);
-    if (committed) return { key, size: committed.size, rejectsKey, note: 'committed by an earlier attempt: kept as it was' };
+    if (committed) return { key, size: committed.size, write: false, rejectsKey, note: 'committed by an earlier attempt: kept as it was' };
     const existing = rec.attempts > 1 ? await headObject(key) : undefined;
     if (existing) {
-      if (existing.size === size && existing.etag === md5(parquet)) return { key, size, rejectsKey, note: 'written by an earlier attempt, byte-identical: reused' };
+      if (existing.size === size && existing.etag === md5(parquet)) return { key, size, write: false, rejectsKey, note: 'written by an earlier attempt, byte-identical: reused' };
       key = keys.datasetObject(name, fp, `${rec.upload_id}-${rec.attempts}`);
     }
-    await uploadFile(key, parquet, 'application/vnd.apache.parquet');
-    return { key, size, rejectsKey };
+    return { key, size, write: true, rejectsKey };
   }
 }
 
