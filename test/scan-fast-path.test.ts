@@ -2,8 +2,8 @@
  * The scanner's fast path (a record that is one LF-terminated line without quote or CR is split on
  * the delimiter alone) must find exactly what the general state machine finds: every cell, every
  * type, every bad record, blank and comment line, newline count and line number — whatever the
- * chunk boundaries. Random texts over a small alphabet that mixes both kinds of line, scanned both
- * ways at several chunk sizes and compared.
+ * chunk boundaries. Random texts (seeded, so a failure can be replayed) over a small alphabet that
+ * mixes both kinds of line, scanned both ways at several chunk sizes and compared.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,21 +11,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanFile } from '../lib/ingest/scan-file.js';
 import type { Dialect, ScannedRecord, ScanOptions } from '../lib/ingest/scan.js';
+import { mulberry32 as rng } from '../scripts/gen-workers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scan-fast-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ATOMS = ['1', '42', '-7', '3.5', '007', 'true', '2020-02-29', 'x', 'é', ' ', '"', '""', '\\', '#', ',', ';', '\n', '\r\n', '\r'];
 
