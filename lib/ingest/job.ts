@@ -4,14 +4,12 @@
  * Parquet at an immutable key → commit. Each phase is a method with one job, timed under its name.
  * Any failure throws; the caller (pipeline.ts) records it. Nothing is visible before the commit.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { config } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { isValidName } from '../names.js';
-import { headObject, uploadFile, type Head } from '../storage/objects.js';
-import { keys } from '../storage/keys.js';
+import { uploadFile, type Head } from '../storage/objects.js';
 import { fingerprint, type StoredManifest } from '../catalog/manifest.js';
 import { evolveSchema, storageTypes } from '../catalog/evolve.js';
 import { warmEncoder } from '../catalog/codec.js';
@@ -19,7 +17,8 @@ import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, openText, planTable, retranscode, scannedTable, scanTable, TAIL_BYTES, type Analysis } from './analyze.js';
 import { planInThread } from './scan-thread.js';
-import { gunzip, ingestError, isGzip, prepareInput, writeRejects } from './prepare.js';
+import { gunzip, ingestError, isGzip, prepareInput } from './prepare.js';
+import { placeObject } from './place.js';
 import { csvToParquet, fileStats, warmUp } from './convert.js';
 import { EarlyConversion } from './early.js';
 import { IncomingFile } from './incoming.js';
@@ -74,7 +73,7 @@ export class IngestJob {
     const { a, fp, current, early } = await this.receive(name);
     const parquet = path.join(this.workDir, 'data.parquet');
     const conversion = await this.timed('convert', () => this.convert(a, early, parquet));
-    const stored = await this.place(name, fp, a, current, parquet);
+    const stored = await placeObject({ rec: this.rec, name, fp, a, current, parquet, workDir: this.workDir });
     // the commit reads the catalog and prepares the version while the Parquet goes up (it writes
     // the version once the object is there)
     const uploaded = this.timed('upload', () => (stored.write ? uploadFile(stored.key, parquet, 'application/vnd.apache.parquet') : Promise.resolve()));
@@ -269,50 +268,4 @@ export class IngestJob {
     }
     return { rows, overlapped, streamed };
   }
-
-  /**
-   * The rejects file (quarantine), and where the Parquet object goes (`write`: it is still to be
-   * uploaded). Data keys are immutable: an object a previous attempt left at this upload's key is
-   * reused only if the catalog already references it or it is byte-identical (size and MD5 ETag);
-   * otherwise this attempt writes a key of its own.
-   */
-  private async place(
-    name: string,
-    fp: string,
-    a: Analysis,
-    current: StoredManifest | undefined,
-    parquet: string,
-  ): Promise<{ key: string; size: number; write: boolean; rejectsKey?: string; note?: string }> {
-    const rec = this.rec;
-    let rejectsKey: string | undefined;
-    if (rec.bad_rows === 'quarantine' && a.scan.bad.length > 0) {
-      const rejects = path.join(this.workDir, 'rejects.csv');
-      writeRejects(a.file, rejects, a.scan.bad);
-      rejectsKey = keys.rejects(rec.upload_id);
-      await uploadFile(rejectsKey, rejects, 'text/csv');
-    }
-    const size = fs.statSync(parquet).size;
-    let key = keys.datasetObject(name, fp, rec.upload_id);
-    const committed = current?.objects.find((o) => o.key === key);
-    if (committed) return { key, size: committed.size, write: false, rejectsKey, note: 'committed by an earlier attempt: kept as it was' };
-    const existing = rec.attempts > 1 ? await headObject(key) : undefined;
-    if (existing) {
-      if (existing.size === size && existing.etag === md5(parquet)) return { key, size, write: false, rejectsKey, note: 'written by an earlier attempt, byte-identical: reused' };
-      key = keys.datasetObject(name, fp, `${rec.upload_id}-${rec.attempts}`);
-    }
-    return { key, size, write: true, rejectsKey };
-  }
-}
-
-/** MD5 of a file (an S3 ETag of a single-part upload), read in chunks. */
-function md5(file: string): string {
-  const hash = crypto.createHash('md5');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
 }
