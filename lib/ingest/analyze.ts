@@ -4,13 +4,11 @@
  * S3 — tested directly on fixture files.
  *
  * Three phases, so the pipeline can overlap them with the conversion:
- *   openText()  — encoding marks, binary check, transcoding of non-UTF-8 text;
- *   planTable() — dialect and table location from head/tail samples, plus the sample's types;
- *   scanTable() — the pass over every record (field counts, types), the authority on the schema.
+ *   openText()  — encoding marks, binary check, transcoding of non-UTF-8 text (text.ts);
+ *   planTable() — dialect and table location from head/tail samples, plus the sample's types (plan.ts);
+ *   scanTable() — the pass over every record (field counts, types), the authority on the schema
+ *                 (here, with the checks and the report that turn its result into the Analysis).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { isUtf8 } from 'node:buffer';
 import type { CsvHints, Detection } from './detect.js';
 import { dialectLabel } from './sample.js';
 import type { Dialect, ScanResult } from './scan.js';
@@ -18,31 +16,17 @@ import { scanFile, scanGrowingFile } from './scan-file.js';
 import { scanInThread, WorkerUnavailable, type SharedProgress } from './scan-thread.js';
 import { log } from '../log.js';
 import { columnNames, columnReport, columnType, type ColumnReport } from './schema.js';
-import { ingestError, looksBinary, plausibleWindows1252, readBytes, transcode } from './prepare.js';
+import { ingestError, readBytes } from './prepare.js';
+import { openText, retranscode, type Available } from './text.js';
 import { planTable, scanOptions, type Plan } from './plan.js';
 import type { BadRows } from './status.js';
 
 export { planTable, TAIL_BYTES, type Plan } from './plan.js';
 
-export const HEAD_BYTES = 1024 * 1024;
-/** The head sample grows (up to this) until it holds enough whole lines: a 2 MB header line exists. */
-const MAX_HEAD_BYTES = 64 * 1024 * 1024;
-const HEAD_MIN_LINES = 50;
-
 export interface Column {
   name: string;
   type: string;
   nullable: boolean;
-}
-
-export interface TextFile {
-  /** A UTF-8 file (the input, or a transcoded copy). */
-  file: string;
-  encoding: string;
-  /** Bytes before the text (a UTF-8 BOM). */
-  textStart: number;
-  size: number;
-  head: Buffer;
 }
 
 export interface Analysis {
@@ -82,88 +66,6 @@ export class NotUtf8Error extends Error {
   constructor(readonly at: number) {
     super('invalid UTF-8');
   }
-}
-
-function countLines(b: Buffer, max: number): number {
-  let n = 0;
-  for (let i = 0; i < b.length && n < max; i++) if (b[i] === 10 || b[i] === 13) n++;
-  return n;
-}
-
-/** The head sample: 1 MiB, or more until it holds enough whole lines (very long header lines). */
-async function readHead(input: string, size: number, available: Available): Promise<Buffer> {
-  let bytes = Math.min(size, HEAD_BYTES);
-  await available(bytes);
-  let head = readBytes(input, bytes);
-  while (bytes < size && bytes < MAX_HEAD_BYTES && countLines(head, HEAD_MIN_LINES) < HEAD_MIN_LINES) {
-    bytes = Math.min(size, bytes * 4, MAX_HEAD_BYTES);
-    await available(bytes);
-    head = readBytes(input, bytes);
-  }
-  return head;
-}
-
-/** Resolves once bytes [0, pos) of the input are on disk (a file still downloading: lib/ingest/incoming.ts). */
-export type Available = (pos: number) => Promise<unknown>;
-const onDisk: Available = () => Promise.resolve();
-
-export interface OpenOptions {
-  /** The encoding the upload says the file is in (a CSV hint). */
-  hint?: string;
-  /** For a file still arriving: its final size and when its bytes are there. */
-  arriving?: { size: number; available: Available };
-  encoding?: string;
-  transcoded?: boolean;
-}
-
-export async function openText(input: string, workDir: string, o: OpenOptions = {}): Promise<TextFile> {
-  const { hint, encoding = 'utf-8', transcoded = false } = o;
-  const available = o.arriving?.available ?? onDisk;
-  const size = o.arriving?.size ?? fs.statSync(input).size;
-  /** Transcoding reads the whole file. */
-  const whole = () => available(size);
-  if (size === 0) throw ingestError('empty_file', 'The file is empty.');
-  const head = await readHead(input, size, available);
-  let textStart = 0;
-  const utf16Bom = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
-  if (!transcoded && hint && hint !== 'utf-8') {
-    // the upload says which encoding the file is in
-    const enc = hint === 'utf-16' ? (head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : 'utf-16le') : 'windows-1252';
-    const out = path.join(workDir, `transcoded-${enc}.csv`);
-    await whole();
-    await transcode(input, out, enc, hint === 'utf-16' && utf16Bom ? 2 : 0);
-    return openText(out, workDir, { encoding: hint === 'utf-16' ? enc : hint, transcoded: true });
-  }
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) textStart = 3;
-  else if (!transcoded && !hint && utf16Bom) {
-    const enc = head[0] === 0xff ? 'utf-16le' : 'utf-16be';
-    const out = path.join(workDir, `transcoded-${enc}.csv`);
-    await whole();
-    await transcode(input, out, enc, 2);
-    return openText(out, workDir, { encoding: enc, transcoded: true });
-  }
-  const text = head.subarray(textStart);
-  if (looksBinary(text)) {
-    throw ingestError('not_text', 'The file is not text (binary data, NUL bytes or control characters).');
-  }
-  if (!transcoded && !isUtf8(trimPartialUtf8(text, head.length < size))) {
-    if (hint === 'utf-8') throw ingestError('not_text', 'The file is not valid UTF-8 text (the upload said it is UTF-8).');
-    await whole();
-    return transcodeOrFail(input, head, workDir);
-  }
-  if (size <= HEAD_BYTES && text.every((c) => c === 32 || c === 9 || c === 10 || c === 13)) {
-    throw ingestError('empty_file', 'The file has no data (only whitespace).');
-  }
-  return { file: input, encoding, textStart, size, head };
-}
-
-async function transcodeOrFail(input: string, sample: Buffer, workDir: string): Promise<TextFile> {
-  if (!plausibleWindows1252(sample)) {
-    throw ingestError('not_text', 'The file is neither UTF-8 nor Windows-1252/Latin-1 text.');
-  }
-  const out = path.join(workDir, 'transcoded-windows-1252.csv');
-  await transcode(input, out, 'windows-1252');
-  return openText(out, workDir, { encoding: 'windows-1252', transcoded: true });
 }
 
 /**
@@ -335,23 +237,6 @@ export async function analyzeFile(input: string, opts: AnalyzeOptions): Promise<
   }
 }
 
-export async function retranscode(t: TextFile, e: NotUtf8Error, workDir: string): Promise<TextFile> {
-  return transcodeOrFail(t.file, readBytes(t.file, 64 * 1024, Math.max(0, e.at - 1024)), workDir);
-}
-
 export function sameColumns(a: Column[], b: Column[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
-}
-
-/** Drops a UTF-8 sequence cut off at the end of a sample (the file goes on). */
-function trimPartialUtf8(b: Buffer, cut: boolean): Buffer {
-  if (!cut) return b;
-  let i = b.length - 1;
-  let n = 0;
-  while (i >= 0 && n < 4 && (b[i]! & 0xc0) === 0x80) {
-    i--;
-    n++;
-  }
-  if (i >= 0 && b[i]! >= 0xc0) return b.subarray(0, i);
-  return b;
 }

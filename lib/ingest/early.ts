@@ -10,7 +10,8 @@ import path from 'node:path';
 import { config } from '../config.js';
 import { log } from '../log.js';
 import { startConversion, type Conversion } from './convert.js';
-import type { Analysis, Available, Column, Plan } from './analyze.js';
+import type { Analysis, Column, Plan } from './analyze.js';
+import type { Available } from './text.js';
 import { sameColumns } from './analyze.js';
 import { makeFifo, pumpInto, type Pump } from './fifo.js';
 

@@ -9,7 +9,8 @@ import { combineHeaderRows, type ScanOptions } from './scan.js';
 import { columnNames } from './schema.js';
 import { ingestError, readBytes } from './prepare.js';
 import { typeName } from './types.js';
-import type { Column, TextFile } from './analyze.js';
+import type { Column } from './analyze.js';
+import type { TextFile } from './text.js';
 import type { BadRows } from './status.js';
 
 /** The tail sample (footer lines); an arriving file has these bytes on disk first (incoming.ts). */

@@ -18,7 +18,7 @@ import { GROWING_CHUNK } from './scan-file.js';
 import type { ScanOptions, ScanResult } from './scan.js';
 import type { ErrorData, PlanData, WorkerJob } from './scan-worker.js';
 import type { Plan } from './plan.js';
-import type { TextFile } from './analyze.js';
+import type { TextFile } from './text.js';
 import type { CsvHints } from './detect.js';
 import type { BadRows } from './status.js';
 

@@ -16,7 +16,7 @@ import { LakehouseError } from '../errors.js';
 import { ChunkedScan } from './scan-file.js';
 import { planTable, scanOptions, type Plan } from './plan.js';
 import type { CsvHints } from './detect.js';
-import type { TextFile } from './analyze.js';
+import type { TextFile } from './text.js';
 import type { ScanOptions } from './scan.js';
 import type { BadRows } from './status.js';
 
