@@ -11,6 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startS3Server } from '../localstack/s3-server.js';
 
+/** File descriptors this process has open. */
+const fds = () => fs.readdirSync('/proc/self/fd').length;
+
 describe('the local S3 server', () => {
   it('a GET during PUTs of the same key sees one whole version, with that version’s ETag', async () => {
     const server = await startS3Server({ directory: fs.mkdtempSync(path.join(os.tmpdir(), 's3-atomic-')), buckets: ['atomic-puts'] });
@@ -55,7 +58,6 @@ describe('the local S3 server answers conditional reads', () => {
       const put = await fetch(url, { method: 'PUT', body: '{"state":"pending"}' });
       const etag = put.headers.get('etag')!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
-      const fds = () => fs.readdirSync('/proc/self/fd').length;
       const before = fds();
       for (let i = 0; i < 200; i++) {
         const r = await fetch(`${url}?x-id=GetObject`, { headers: { 'if-none-match': etag } });
@@ -86,7 +88,6 @@ describe('the local S3 server streams GETs in large chunks', () => {
       const obj = await store.getObject('big-reads', 'uploads/big.bin');
       expect(obj.content.readableHighWaterMark).toBe(1024 * 1024);
       obj.content.destroy();
-      const fds = () => fs.readdirSync('/proc/self/fd').length;
       const before = fds();
       for (let i = 0; i < 20; i++) {
         const whole = await fetch(url);
