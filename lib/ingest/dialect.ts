@@ -153,8 +153,10 @@ function systematicPadding(sample: Buffer, delim: number): boolean {
 function candidateDialects(sample: Buffer, hints: CsvHints = {}): Dialect[] {
   const out: Dialect[] = [];
   const scan = sample.length > 256 * 1024 ? sample.subarray(0, 256 * 1024) : sample;
-  const present = new Set<number>();
-  for (const c of scan) present.add(c);
+  // which byte values occur (a table, not a Set: this runs over up to 256 KiB per upload)
+  const seen = new Uint8Array(256);
+  for (let i = 0; i < scan.length; i++) seen[scan[i]!] = 1;
+  const present = { has: (c: number) => seen[c] === 1 };
   const delims = hints.delimiter !== undefined ? [hints.delimiter] : CANDIDATE_DELIMITERS.filter((d) => present.has(d.charCodeAt(0)));
   if (delims.length === 0) delims.push(',');
   const quotes =

@@ -76,13 +76,20 @@ export function looksBinary(head: Buffer): boolean {
   if (head.length === 0) return false;
   if (head.indexOf(0) >= 0) return true;
   let ctrl = 0;
-  for (const c of head) if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) ctrl++;
+  // an indexed loop: a Buffer's iterator costs ~8 ms per MiB, this well under one
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!;
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) ctrl++;
+  }
   return ctrl / head.length > 0.01;
 }
 
 /** Could these (non-UTF-8) bytes be Windows-1252 text? No C0 controls but tab/CR/LF. */
 export function plausibleWindows1252(head: Buffer): boolean {
-  for (const c of head) if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0x7f) return false;
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!;
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0x7f) return false;
+  }
   return true;
 }
 
