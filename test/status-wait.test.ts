@@ -176,6 +176,6 @@ describe('GET /uploads/{id}?wait=', () => {
   });
 
   it('re-reads often at first and less often the longer it waits', () => {
-    expect([0, 1999, 2000, 9999, 10_000, 19_000].map(recheckAfter)).toEqual([25, 25, 100, 100, 250, 250]);
+    expect([0, 1999, 2000, 9999, 10_000, 19_000].map(recheckAfter)).toEqual([50, 50, 100, 100, 250, 250]);
   });
 });

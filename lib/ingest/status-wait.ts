@@ -6,8 +6,9 @@
  * The record is re-read with conditional GETs (If-None-Match on the ETag read: 304 and no body
  * while unchanged) through the fast path of lib/storage/exists.ts — a signed plain request, not the
  * SDK's middleware, which costs ~3 ms of CPU per 304 (eight clients waiting at once took most of a
- * core) — every 25 ms for the first 2 s of a wait (an ingest of tens of MB), every 100 ms up to
- * 10 s, then every 250 ms.
+ * core) — every 50 ms for the first 2 s of a wait (an ingest of tens of MB), every 100 ms up to
+ * 10 s, then every 250 ms. Each re-read costs ~2.5 ms of CPU between the function and a local S3
+ * server; at 25 ms that was ~0.1 core taken from the ingest the client waits for (ADR 0017).
  */
 import { getJsonVersioned } from '../storage/objects.js';
 import { jsonIfChanged } from '../storage/exists.js';
@@ -31,7 +32,7 @@ export function parseWait(raw: string | undefined): number {
 
 /** How long to pause before the next re-read, `elapsedMs` into a wait. */
 export function recheckAfter(elapsedMs: number): number {
-  return elapsedMs < 2000 ? 25 : elapsedMs < 10_000 ? 100 : 250;
+  return elapsedMs < 2000 ? 50 : elapsedMs < 10_000 ? 100 : 250;
 }
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

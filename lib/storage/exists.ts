@@ -180,7 +180,7 @@ export async function keyExists(key: string, known: string): Promise<boolean> {
 
 /**
  * A JSON object again unless it is still the version `etag`: 'unchanged', the new version, or
- * undefined when it is gone. The status wait's re-check (lib/ingest/status-wait.ts, every 25 ms
+ * undefined when it is gone. The status wait's re-check (lib/ingest/status-wait.ts, every 50 ms
  * while a client waits): a conditional GET (304 while unchanged) through the same fast path as
  * keyExists. The key itself, which the caller has just read, is the object both paths must find
  * before the fast one is trusted; any doubt, the SDK.
