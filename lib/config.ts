@@ -5,7 +5,8 @@
 import os from 'node:os';
 import path from 'node:path';
 
-export const VERSION = '0.4.1';
+/** The release (package.json's version; test/http.test.ts holds them equal). */
+export const VERSION = '0.5.2';
 export const SERVICE = 'lakehouse';
 
 function str(name: string): string | undefined {
