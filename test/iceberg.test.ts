@@ -23,7 +23,9 @@ import { getJson, getObjectBytes, headObject, listAll, putObject } from '../lib/
 import { readHead } from '../lib/catalog/store.js';
 import { fingerprint, type StoredManifest } from '../lib/catalog/manifest.js';
 import { decodeAvro } from '../lib/iceberg/manifest-avro.js';
-import { publishAll } from '../lib/iceberg/publish.js';
+import { afterCommit, prefetchPublish, publishAll } from '../lib/iceberg/publish.js';
+import { describeDataFile } from '../lib/iceberg/stats.js';
+import { icebergFields } from '../lib/iceberg/schema.js';
 import type { TableMetadata } from '../lib/iceberg/types.js';
 import { resetEngine } from '../lib/query/engine.js';
 
@@ -204,6 +206,34 @@ describe('Iceberg metadata at every commit', () => {
     const latest = await withLocalS3(endpoint, () => icebergMetadata({ tableUrl: `s3://${bucket}/datasets/ice` }));
     expect(latest['last-sequence-number']).toBe(4);
   }, 120_000);
+
+  it('the footer of an object just uploaded is read from its local file, with the same result, and a prefetch counts only for its own manifest', async () => {
+    await upload(HEADER + '1,a,1.5,true,2024-01-01,2024-01-01 00:00:00\n2,b,-2,false,2023-12-31,\n', { name: 'local_footer' });
+    const m = (await readHead('local_footer'))!;
+    const o = m.objects[0]!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ice-local-'));
+    const local = path.join(dir, 'copy.parquet');
+    fs.writeFileSync(local, (await getObjectBytes(o.key))!);
+    try {
+      const fields = icebergFields(m.schema);
+      const remote = await describeDataFile(o.key, `s3://${bucket}/${o.key}`, o.size, fields);
+      const fromFile = await describeDataFile(o.key, `s3://${bucket}/${o.key}`, o.size, fields, local);
+      expect(remote.requests).toBe(1);
+      expect(fromFile.requests).toBe(0);
+      expect(fromFile.file).toEqual(remote.file);
+      expect(fromFile.file.lowerBounds.size).toBe(6);
+
+      // publishing the version again (its metadata exists: the write is refused and that is fine):
+      // with the prefetch made for this manifest, no footer GET; one made for a copy is not used
+      const files = new Map([[o.key, local]]);
+      const own = await afterCommit(m, prefetchPublish(m, files));
+      const other = await afterCommit(m, prefetchPublish({ ...m }, files));
+      expect(own?.metadataLocation).toBe(`s3://${bucket}/datasets/local_footer/metadata/v1.metadata.json`);
+      expect(other!.requests - own!.requests).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a failed publish is repaired by the next commit (replay), and by publishAll', async () => {
     setEnv('LAKEHOUSE_ICEBERG', 'off');

@@ -157,6 +157,8 @@ export interface CommitOptions {
   beforeWrite?: () => Promise<void>;
   /** The objects are still going up: prepare the commit meanwhile (lib/catalog/store.ts CommitHooks). */
   objectsWritten?: Promise<void>;
+  /** New objects that are local files with the same bytes (lib/catalog/store.ts CommitHooks). */
+  localObjects?: ReadonlyMap<string, string>;
 }
 
 function laterThan(prevIso: string | undefined): string {
@@ -237,7 +239,7 @@ export async function commitObjects(req: RegisterRequest, opts: CommitOptions = 
         },
       };
     },
-    { beforeWrite: opts.beforeWrite, objectsWritten: opts.objectsWritten },
+    { beforeWrite: opts.beforeWrite, objectsWritten: opts.objectsWritten, localObjects: opts.localObjects },
   );
   return { manifest: result.manifest, existing, written: result.written };
 }

@@ -29,7 +29,7 @@ import { layOut, resolveSegments } from './segments.js';
 import { isDropped, type StoredManifest } from './manifest.js';
 import { LakehouseError, unavailable } from '../errors.js';
 import { log } from '../log.js';
-import { afterCommit } from '../iceberg/publish.js';
+import { afterCommit, prefetchPublish, type PublishPrefetch } from '../iceberg/publish.js';
 import { recordChange } from './changes.js';
 
 export const CATALOG_PREFIX = PREFIX.catalogDatasets;
@@ -224,16 +224,24 @@ export interface CommitHooks {
    * the lock it is awaited before the lock is taken, so no upload holds the lock.
    */
   objectsWritten?: Promise<void>;
+  /**
+   * New objects that are also local files with the same bytes (the files they were uploaded from):
+   * the Iceberg publication reads their footers there. With the previous version's Iceberg
+   * metadata it is read while the version is prepared, not after it is written.
+   */
+  localObjects?: ReadonlyMap<string, string>;
 }
 
 export async function commit(name: string, decide: Decide, hooks: CommitHooks = {}): Promise<CommitResult> {
-  const r = await commitVersion(name, decide, hooks);
+  const { publish, ...r } = await commitVersion(name, decide, hooks);
   // the change marker and the Iceberg metadata are independent of each other: written together
-  await Promise.all([recordChange(name, r.manifest.version), r.written ? afterCommit(r.manifest) : undefined]);
+  await Promise.all([recordChange(name, r.manifest.version), r.written ? afterCommit(r.manifest, publish) : undefined]);
   return r;
 }
 
-async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): Promise<CommitResult> {
+type Committed = CommitResult & { publish?: PublishPrefetch };
+
+async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): Promise<Committed> {
   if (await conditionalWritesSupported()) {
     for (let attempt = 1; attempt <= 50; attempt++) {
       const head = await readHeadVersion(name);
@@ -241,12 +249,13 @@ async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): 
       if (d.kind === 'noop') return { manifest: d.result, written: false, attempts: attempt };
       const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1, segments: await layOut(head, d.next) };
       const body = await encodeManifest(next);
+      const publish = prefetchPublish(next, hooks.localObjects);
       await hooks.objectsWritten;
       await hooks.beforeWrite?.();
       if (!head) await ensureNameMarker(name, true);
       try {
         await putObject(versionKey(name, next.version), body, { ifNoneMatch: true, contentType: 'application/vnd.apache.parquet' });
-        return { manifest: next, written: true, attempts: attempt };
+        return { manifest: next, written: true, attempts: attempt, publish };
       } catch (e) {
         if (isPreconditionFailed(e) || isConditionalConflict(e)) {
           await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * Math.random());
@@ -266,6 +275,7 @@ async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): 
     const next: StoredManifest = { ...d.next, version: (head?.version ?? 0) + 1, segments: await layOut(head, d.next) };
     const key = versionKey(name, next.version);
     const body = await encodeManifest(next);
+    const publish = prefetchPublish(next, hooks.localObjects);
     // Defence in depth: never overwrite a version, even if the lock was violated.
     if (await headObject(key)) {
       throw unavailable('commit_contention', `A concurrent commit to dataset "${name}" was detected; try again.`);
@@ -278,6 +288,6 @@ async function commitVersion(name: string, decide: Decide, hooks: CommitHooks): 
     } catch (e) {
       throw storageError('catalog commit', e);
     }
-    return { manifest: next, written: true, attempts: 1 };
+    return { manifest: next, written: true, attempts: 1, publish };
   });
 }

@@ -58,6 +58,30 @@ interface Ctx {
   replayed: number;
 }
 
+type Previous = { metadata: TableMetadata; file: MetadataFileName; manifest: StoredManifest };
+
+/**
+ * What publishing a version reads before it writes, started while the commit still waits for its
+ * objects and its version PUT (lib/catalog/store.ts): the previous version's metadata (replaying
+ * missing ones, which are committed versions already), and which of the version's objects are
+ * local files with the object's bytes (their footers are read there, not from the store). Used
+ * only for exactly the manifest it was started for; a commit that lost a race starts again.
+ */
+export interface PublishPrefetch {
+  readonly manifest: StoredManifest;
+  readonly previous: Promise<Previous | undefined>;
+  readonly localFiles: ReadonlyMap<string, string>;
+  readonly ctx: Ctx;
+}
+
+export function prefetchPublish(m: StoredManifest, localFiles: ReadonlyMap<string, string> = new Map()): PublishPrefetch | undefined {
+  if (!config().icebergPublish || unpublishable(m)) return undefined;
+  const ctx: Ctx = { requests: 0, replayed: 0 };
+  const previous = previousMetadata(m, REPLAY_LIMIT, ctx);
+  previous.catch(() => undefined);
+  return { manifest: m, previous, localFiles, ctx };
+}
+
 /**
  * Why a version has no Iceberg form, or undefined: a type with no exact Iceberg type, a drop's
  * tombstone (the REST catalog stops serving the table: it reads our catalog's head), or objects
@@ -82,7 +106,7 @@ async function readMetadata(name: string, file: MetadataFileName, ctx: Ctx): Pro
  * when there is none: version 1, a previous version without an Iceberg form, or history too long
  * to replay now (the table then starts at this version).
  */
-async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Promise<{ metadata: TableMetadata; file: MetadataFileName; manifest: StoredManifest } | undefined> {
+async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Promise<Previous | undefined> {
   const file = MetadataFileName.of(m.version).previous();
   if (!file) return undefined;
   ctx.requests++;
@@ -100,20 +124,20 @@ async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Pr
   return { metadata, file, manifest };
 }
 
-async function publishOne(m: StoredManifest, budget: number, ctx: Ctx): Promise<PublishResult> {
+async function publishOne(m: StoredManifest, budget: number, ctx: Ctx, pre?: PublishPrefetch): Promise<PublishResult> {
   const base = { name: m.name, version: m.version };
   const reason = unpublishable(m);
   if (reason) return { ...base, skipped: reason, requests: ctx.requests, replayed: ctx.replayed };
   const file = MetadataFileName.of(m.version);
   const key = metadataKey(m.name, file);
   // the previous version's metadata and the new objects' footers are read at the same time
-  const prevP = previousMetadata(m, budget, ctx);
+  const prevP = pre?.previous ?? previousMetadata(m, budget, ctx);
   prevP.catch(() => undefined);
   // the fields (ids, types) are the columns' whatever the earlier schemas: only the schema id is reused
   const columnFields = schemasWith([], m.schema).current.fields;
   const describe = (objects: StoredManifest['objects']) =>
     mapLimit(objects, 8, async (o) => {
-      const r = await describeDataFile(o.key, s3Uri(o.key), o.size, columnFields);
+      const r = await describeDataFile(o.key, s3Uri(o.key), o.size, columnFields, pre?.localFiles.get(o.key));
       ctx.requests += r.requests;
       return r.file;
     });
@@ -235,11 +259,12 @@ async function publishIfMissing(m: StoredManifest, replayLimit: number): Promise
  * `publishAll`. A drop's tombstone publishes nothing (`unpublishable`): the REST catalog stops
  * serving the table because it reads our catalog's head; a Glue table stays (not deleted yet).
  */
-export async function afterCommit(m: StoredManifest): Promise<PublishResult | undefined> {
+export async function afterCommit(m: StoredManifest, pre?: PublishPrefetch): Promise<PublishResult | undefined> {
   if (!config().icebergPublish) return undefined;
   const started = Date.now();
   try {
-    const r = await publishVersion(m);
+    // a prefetch counts only for the very manifest it was started for
+    const r = pre?.manifest === m ? await publishOne(m, REPLAY_LIMIT, pre.ctx, pre) : await publishVersion(m);
     if (r.skipped) log.warn('iceberg: version published without Iceberg metadata', { dataset: m.name, version: m.version, reason: r.skipped });
     else log.info('iceberg: published', { dataset: m.name, version: m.version, operation: r.operation, requests: r.requests, replayed: r.replayed, ms: Date.now() - started });
     return r;

@@ -4,6 +4,7 @@
  * statistics make them exact or safely conservative — lower/upper bounds in Iceberg's single-value
  * serialisation (spec appendix D). Columns are matched by name (objects written before field ids).
  */
+import fs from 'node:fs';
 import { parquetMetadataAsync, type AsyncBuffer, type ParquetParsers } from 'hyparquet';
 import { getObjectRange } from '../storage/objects.js';
 import type { DataFile, IcebergField } from './types.js';
@@ -46,6 +47,25 @@ function objectBuffer(key: string, size: number): AsyncBuffer & { requests: numb
     },
   };
   return buf;
+}
+
+/** The same window on a local file that holds the object's bytes (the file it was uploaded from). */
+function fileBuffer(file: string, size: number): AsyncBuffer & { requests: number } {
+  return {
+    byteLength: size,
+    requests: 0,
+    async slice(start: number, end = size): Promise<ArrayBuffer> {
+      const fh = await fs.promises.open(file, 'r');
+      try {
+        const b = Buffer.alloc(end - start);
+        const { bytesRead } = await fh.read(b, 0, b.length, start);
+        if (bytesRead !== b.length) throw new Error('the local copy of an object is shorter than the object');
+        return toArrayBuffer(b);
+      } finally {
+        await fh.close();
+      }
+    },
+  };
 }
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
@@ -108,9 +128,12 @@ export interface FooterRead {
   requests: number;
 }
 
-/** Reads an object's footer and describes it for a manifest entry, against the table's fields. */
-export async function describeDataFile(key: string, path: string, size: number, fields: IcebergField[]): Promise<FooterRead> {
-  const buffer = objectBuffer(key, size);
+/**
+ * Reads an object's footer and describes it for a manifest entry, against the table's fields.
+ * `local`: a local file with the object's exact bytes (the one just uploaded), read instead of the store.
+ */
+export async function describeDataFile(key: string, path: string, size: number, fields: IcebergField[], local?: string): Promise<FooterRead> {
+  const buffer = local ? fileBuffer(local, size) : objectBuffer(key, size);
   const meta = await parquetMetadataAsync(buffer, { parsers: RAW, initialFetchSize: Math.min(size, TAIL) });
   const records = Number(meta.num_rows);
   const file: DataFile = { path, size, records, valueCounts: new Map(), nullCounts: new Map(), lowerBounds: new Map(), upperBounds: new Map() };

@@ -91,7 +91,13 @@ export class IngestJob {
           mode: this.rec.mode,
           schemaChange: this.rec.schema_change,
         },
-        { idempotent: true, commitId: `ingest:${this.rec.upload_id}`, objectsWritten: uploaded },
+        {
+          idempotent: true,
+          commitId: `ingest:${this.rec.upload_id}`,
+          objectsWritten: uploaded,
+          // the object is this file (not an earlier attempt's object, which is not compared byte for byte)
+          ...(stored.write ? { localObjects: new Map([[stored.key, parquet]]) } : {}),
+        },
       ),
     );
     await uploaded;
