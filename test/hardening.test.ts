@@ -248,6 +248,44 @@ describe('7. status path on a store that honours conditional writes', () => {
     expect((await readStatus(id))?.state).toBe('failed');
   });
 
+  it("the final write goes over the lease's own version without a GET; if the record changed, it reads again and still checks the owner", async () => {
+    const id = crypto.randomUUID();
+    await writeStatus(pendingRecord(id));
+    const sent: string[] = [];
+    const name = 'recordStatusRequests';
+    s3().middlewareStack.add(
+      (next, context: any) => async (args: any) => {
+        if (args.input.Key?.startsWith('_uploads/')) sent.push(context.commandName);
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      const lease = await acquireLease(id, 'owner-1', noInit, 'etag-1');
+      expect(lease.kind === 'acquired' && lease.version?.value.lease?.owner).toBe('owner-1');
+      const version = lease.kind === 'acquired' ? lease.version : undefined;
+      sent.length = 0;
+      expect(await finishIngest(id, 'owner-1', (r) => (r.state = 'ready'), version)).toBe(true);
+      expect(sent).toEqual(['PutObjectCommand']);
+      expect((await readStatus(id))?.state).toBe('ready');
+
+      // a second upload: another owner takes the lease over after ours (the record changes under us)
+      const id2 = crypto.randomUUID();
+      await writeStatus(pendingRecord(id2));
+      const mine = await acquireLease(id2, 'owner-a', noInit, 'etag-1');
+      const taken = (await readStatus(id2))!;
+      await writeStatus({ ...taken, lease: { owner: 'owner-b', expires_at: taken.lease!.expires_at } });
+      sent.length = 0;
+      expect(await finishIngest(id2, 'owner-a', (r) => (r.state = 'ready'), mine.kind === 'acquired' ? mine.version : undefined)).toBe(false);
+      // the conditional write on the stale version failed, the record was read, and nothing was written
+      expect(sent).toEqual(['PutObjectCommand', 'GetObjectCommand']);
+      expect((await readStatus(id2))?.lease?.owner).toBe('owner-b');
+      expect((await readStatus(id2))?.state).toBe('ingesting');
+    } finally {
+      s3().middlewareStack.remove(name);
+    }
+  });
+
   it('8 concurrent lease takers: exactly one acquires; a stale owner cannot finish', async () => {
     const id = crypto.randomUUID();
     await writeStatus(pendingRecord(id));

@@ -16,7 +16,7 @@ import { headObject, type Head } from '../storage/objects.js';
 import { PREFIX, parseUploadKey } from '../storage/keys.js';
 import type { ObjectEvent } from '../storage/events.js';
 import { publicManifest } from '../catalog/manifest.js';
-import { acquireLease, finishIngest } from './status.js';
+import { acquireLease, finishIngest, type VersionedRecord } from './status.js';
 import { uploadError } from './failure.js';
 import { IngestJob, downloadPath } from './job.js';
 import { IncomingFile } from './incoming.js';
@@ -75,7 +75,8 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
       log.info('ingest: skipped', { upload_id: uploadId, reason: lease.reason });
       return { outcome: 'skipped', uploadId, reason: lease.reason };
     }
-    return await runJob(new IngestJob({ rec: lease.record, key: found.key, head: found.head, gzipHint: parsed.gzip, workDir, incoming }), uploadId, owner, started);
+    const job = new IngestJob({ rec: lease.record, key: found.key, head: found.head, gzipHint: parsed.gzip, workDir, incoming });
+    return await runJob(job, uploadId, owner, started, lease.version);
   } finally {
     incoming?.abort();
     await Promise.allSettled([incoming?.done, incoming?.tail]);
@@ -84,7 +85,7 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
 }
 
 /** Runs the job and records its outcome in the upload's status (`ready`, or `failed` through the one mapper). */
-async function runJob(job: IngestJob, uploadId: string, owner: string, started: number): Promise<IngestOutcome> {
+async function runJob(job: IngestJob, uploadId: string, owner: string, started: number, lease?: VersionedRecord): Promise<IngestOutcome> {
   const rec = job.rec;
   const timings = job.timings;
   try {
@@ -100,7 +101,7 @@ async function runJob(job: IngestJob, uploadId: string, owner: string, started: 
         r.rejected_rows = result.rejected;
         r.rejects_key = result.rejectsKey;
       }
-    });
+    }, lease);
     if (!ok) log.warn('ingest: lease lost before the final status write', { upload_id: uploadId });
     log.info('ingest: ready', { upload_id: uploadId, dataset: rec.name, rows: result.rows, timings_ms: timings });
     return { outcome: 'ready', uploadId, rows: result.rows };
@@ -112,7 +113,7 @@ async function runJob(job: IngestJob, uploadId: string, owner: string, started: 
       r.state = 'failed';
       r.error = err;
       r.timings_ms = timings;
-    }).catch((e2) => log.error('ingest: could not record the failure', { upload_id: uploadId, err: e2 }));
+    }, lease).catch((e2) => log.error('ingest: could not record the failure', { upload_id: uploadId, err: e2 }));
     return { outcome: 'failed', uploadId, code: err.code };
   }
 }

@@ -102,23 +102,40 @@ type Step<T> = { write?: UploadRecord; result: T };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A record as stored and the ETag of that version. */
+export interface VersionedRecord {
+  value: UploadRecord;
+  etag: string;
+}
+
 /**
  * Reads the record, lets `decide` choose (it may run again, on a newer record, after a lost race),
  * and writes its choice atomically with respect to every other transition of this upload.
+ * `known`: the version this process wrote last (the ingest's lease), decided on without a GET; if
+ * the record has changed since, the conditional write fails and the step runs on a fresh read.
+ * `written` receives the version written (compare-and-swap stores only).
  */
-export async function updateStatus<T>(uploadId: string, decide: (rec: UploadRecord | undefined) => Step<T>): Promise<T> {
+export async function updateStatus<T>(
+  uploadId: string,
+  decide: (rec: UploadRecord | undefined) => Step<T>,
+  known?: VersionedRecord,
+  written?: (v: VersionedRecord) => void,
+): Promise<T> {
   const key = keys.uploadStatus(uploadId);
   if (await compareAndSwapSupported()) {
     for (let attempt = 1; attempt <= 20; attempt++) {
-      const read = await getJsonVersioned<UploadRecord>(key);
+      const read = attempt === 1 && known ? known : await getJsonVersioned<UploadRecord>(key);
       const step = decide(read ? { ...read.value } : undefined);
       if (!step.write) return step.result;
       step.write.updated_at = new Date(storeNow()).toISOString();
       try {
-        await putObject(key, JSON.stringify(step.write), {
+        const body = JSON.stringify(step.write);
+        const etag = await putObject(key, body, {
           contentType: 'application/json',
           ...(read?.etag !== undefined ? { ifMatch: read.etag } : { ifNoneMatch: true }),
         });
+        // what a GET of that version returns (a copy: the caller may go on changing its record)
+        if (etag) written?.({ value: JSON.parse(body) as UploadRecord, etag });
         return step.result;
       } catch (e) {
         // 412: another transition won; 409: one is in flight; 404: the record was removed
@@ -140,7 +157,8 @@ export async function updateStatus<T>(uploadId: string, decide: (rec: UploadReco
 }
 
 export type LeaseOutcome =
-  | { kind: 'acquired'; record: UploadRecord; previous: UploadRecord | undefined }
+  /** `version`: the record as the lease wrote it, for the final write's compare-and-swap without a read. */
+  | { kind: 'acquired'; record: UploadRecord; previous: UploadRecord | undefined; version?: VersionedRecord }
   | { kind: 'skip'; reason: 'ready' | 'leased' | 'crashed'; record: UploadRecord };
 
 function leaseLive(rec: UploadRecord, now: number): boolean {
@@ -173,7 +191,8 @@ export async function acquireLease(
   etag: string | undefined,
 ): Promise<LeaseOutcome> {
   const cfg = config();
-  return updateStatus<LeaseOutcome>(uploadId, (existing) => {
+  let version: VersionedRecord | undefined;
+  const outcome = await updateStatus<LeaseOutcome>(uploadId, (existing) => {
     const now = storeNow();
     if (existing?.state === 'ready') return { result: { kind: 'skip', reason: 'ready', record: existing } };
     if (existing && leaseLive(existing, now)) return { result: { kind: 'skip', reason: 'leased', record: existing } };
@@ -188,17 +207,25 @@ export async function acquireLease(
     rec.object_etag = etag ?? null;
     delete rec.error;
     return { write: rec, result: { kind: 'acquired', record: rec, previous: existing } };
-  });
+  }, undefined, (v) => (version = v));
+  return outcome.kind === 'acquired' && version ? { ...outcome, version } : outcome;
 }
 
-/** Final write of an ingest: only if we still hold the lease (a newer attempt wins otherwise). */
-export async function finishIngest(uploadId: string, owner: string, update: (rec: UploadRecord) => void): Promise<boolean> {
-  return updateStatus(uploadId, (rec) => {
-    if (!rec || rec.lease?.owner !== owner) return { result: false };
-    update(rec);
-    rec.lease = null;
-    return { write: rec, result: true };
-  });
+/**
+ * Final write of an ingest: only if we still hold the lease (a newer attempt wins otherwise).
+ * `lease`: the record as the lease wrote it — written over without reading it first, unless it changed.
+ */
+export async function finishIngest(uploadId: string, owner: string, update: (rec: UploadRecord) => void, lease?: VersionedRecord): Promise<boolean> {
+  return updateStatus(
+    uploadId,
+    (rec) => {
+      if (!rec || rec.lease?.owner !== owner) return { result: false };
+      update(rec);
+      rec.lease = null;
+      return { write: rec, result: true };
+    },
+    lease,
+  );
 }
 
 // ---- the sweeper: uploads nobody will finish --------------------------------------------------
