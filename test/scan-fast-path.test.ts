@@ -1,6 +1,6 @@
 /**
- * The scanner's fast path (a record that is one LF-terminated line without quote or CR is split on
- * the delimiter alone) must find exactly what the general state machine finds: every cell, every
+ * The scanner's fast path (a record that is one line ending in LF or CRLF, without quote or other
+ * CR, is split on the delimiter alone) must find exactly what the general state machine finds: every cell, every
  * type, every bad record, blank and comment line, newline count and line number — whatever the
  * chunk boundaries. Random texts (seeded, so a failure can be replayed) over a small alphabet that
  * mixes both kinds of line, scanned both ways at several chunk sizes and compared.

@@ -3,9 +3,9 @@
  * has the expected number of fields, and narrows each column's type candidates over every
  * non-empty cell (lib/ingest/types.ts). It works on raw bytes in fixed-size chunks, so memory
  * stays bounded whatever the file size; prepare.ts uses it to re-emit the records as canonical CSV
- * when the file needs cleaning before DuckDB reads it. A record that is one LF-terminated line with
- * no quote and no CR (most lines of most files) is split on the delimiter alone, line ends found by
- * the native `indexOf`; every other record goes through the general state machine
+ * when the file needs cleaning before DuckDB reads it. A record that is one line ending in LF or
+ * CRLF with no quote and no other CR (most lines of most files) is split on the delimiter alone,
+ * line ends found by the native `indexOf`; every other record goes through the general state machine
  * (test/scan-fast-path.test.ts checks the two agree).
  */
 import { T_ALL, TYPE_ORDER, classify } from './types.js';
@@ -332,7 +332,8 @@ export class Scanner {
     const trim = d.trim;
     const special = this.special;
     // next LF, quote and CR at or after i (`end` when there is none before it): a record that is
-    // one LF-terminated line without quote or CR is split on the delimiter alone (the fast path)
+    // one line ending in LF or CRLF, without quote or other CR, is split on the delimiter alone
+    // (the fast path)
     const fast = !trim && !this.opts.generic;
     let lfAt = -1;
     let quoteAt = quote < 0 ? end : -1;
@@ -363,9 +364,10 @@ export class Scanner {
         if (quoteAt < i) quoteAt = nextByte(buf, quote, i, end);
         if (crAt < i) crAt = nextByte(buf, CR, i, end);
       }
-      if (fast && lfAt < end && quoteAt > lfAt && crAt > lfAt) {
-        // the fast path: cells are the delimiter-separated runs of [i, lfAt), none quoted
-        const lf = lfAt;
+      // the line's cells end at its LF, or at the CR of its CRLF
+      const lf = fast && lfAt < end && quoteAt > lfAt ? (crAt > lfAt ? lfAt : crAt === lfAt - 1 ? crAt : -1) : -1;
+      if (lf >= 0) {
+        // the fast path: cells are the delimiter-separated runs of [i, lf), none quoted
         let s = i;
         for (;;) {
           if (nf >= this.cellStart.length) this.growCells();
@@ -378,8 +380,9 @@ export class Scanner {
           if (j === lf) break;
           s = j + 1;
         }
-        this.lfCount++;
-        next = lf + 1;
+        if (lf === lfAt) this.lfCount++;
+        else this.crlfCount++;
+        next = lfAt + 1;
       }
       let recordDone = next >= 0;
       while (!recordDone) {
