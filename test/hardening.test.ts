@@ -64,6 +64,21 @@ function afterCommand(match: (command: string, input: any) => boolean, hook: () 
   return { remove: () => s3().middlewareStack.remove(name), fired: () => fired };
 }
 
+/** Records what `pick` returns for each SDK request (a command name, a key; undefined: skipped) until `stop()`. */
+function recordRequests(pick: (command: string, key: string | undefined) => string | undefined): { seen: string[]; stop: () => void } {
+  const seen: string[] = [];
+  const name = `record-${crypto.randomUUID()}`;
+  s3().middlewareStack.add(
+    (next, context: any) => async (args: any) => {
+      const v = pick(context.commandName, args.input.Key);
+      if (v !== undefined) seen.push(v);
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { seen, stop: () => s3().middlewareStack.remove(name) };
+}
+
 function pendingRecord(id: string, over: Partial<UploadRecord> = {}): UploadRecord {
   const now = new Date().toISOString();
   return {
@@ -222,15 +237,7 @@ describe('7. status path on a store that honours conditional writes', () => {
   it('takes no lock: the lease and the final write are conditional puts', async () => {
     const id = crypto.randomUUID();
     await writeStatus(pendingRecord(id));
-    const puts: string[] = [];
-    const name = 'recordPuts';
-    s3().middlewareStack.add(
-      (next, context: any) => async (args: any) => {
-        if (context.commandName === 'PutObjectCommand') puts.push(args.input.Key);
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
+    const puts = recordRequests((command, key) => (command === 'PutObjectCommand' ? key : undefined));
     try {
       const lease = await acquireLease(id, 'owner-1', noInit, 'etag-1');
       expect(lease.kind).toBe('acquired');
@@ -241,9 +248,9 @@ describe('7. status path on a store that honours conditional writes', () => {
         }),
       ).toBe(true);
     } finally {
-      s3().middlewareStack.remove(name);
+      puts.stop();
     }
-    expect(puts.filter((k) => k.startsWith('_locks/') && !k.startsWith('_locks/_probe/'))).toEqual([]);
+    expect(puts.seen.filter((k) => k.startsWith('_locks/') && !k.startsWith('_locks/_probe/'))).toEqual([]);
     expect((await listAll('_locks/upload/')).objects).toHaveLength(0);
     expect((await readStatus(id))?.state).toBe('failed');
   });
@@ -251,15 +258,8 @@ describe('7. status path on a store that honours conditional writes', () => {
   it("the final write goes over the lease's own version without a GET; if the record changed, it reads again and still checks the owner", async () => {
     const id = crypto.randomUUID();
     await writeStatus(pendingRecord(id));
-    const sent: string[] = [];
-    const name = 'recordStatusRequests';
-    s3().middlewareStack.add(
-      (next, context: any) => async (args: any) => {
-        if (args.input.Key?.startsWith('_uploads/')) sent.push(context.commandName);
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
+    const requests = recordRequests((command, key) => (key?.startsWith('_uploads/') ? command : undefined));
+    const sent = requests.seen;
     try {
       const lease = await acquireLease(id, 'owner-1', noInit, 'etag-1');
       expect(lease.kind === 'acquired' && lease.version?.value.lease?.owner).toBe('owner-1');
@@ -282,7 +282,7 @@ describe('7. status path on a store that honours conditional writes', () => {
       expect((await readStatus(id2))?.lease?.owner).toBe('owner-b');
       expect((await readStatus(id2))?.state).toBe('ingesting');
     } finally {
-      s3().middlewareStack.remove(name);
+      requests.stop();
     }
   });
 
