@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { scopedEnv } from './helpers/env.js';
 import { freshBucket } from './helpers/s3.js';
-import { upload, duckdb } from './helpers/ingest.js';
+import { upload, duckdb, deliver } from './helpers/ingest.js';
 import { planTable, scanTable, TAIL_BYTES } from '../lib/ingest/analyze.js';
 import { openText } from '../lib/ingest/text.js';
 import { EarlyConversion } from '../lib/ingest/early.js';
@@ -20,7 +20,7 @@ import { handler as ingest } from '../functions/ingest.js';
 import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
 import { scanFile } from '../lib/ingest/scan-file.js';
-import { planAndScanInThread, scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
+import { closeIdleWorkers, planAndScanInThread, scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
 import { scanOptions } from '../lib/ingest/plan.js';
 
 const setEnv = scopedEnv();
@@ -276,9 +276,14 @@ describe('the scan in a worker thread', () => {
     setEnv('LAKEHOUSE_INGEST_OVERLAP', 'thread');
     scanThreadHooks.unavailable = true;
     try {
-      const r = await upload(bigCsv(60_000, 23), { name: 'no_worker' });
+      // large enough for the worker path (4 MiB and more): 60,000 rows (2.7 MB) never tried a worker
+      const csv = bigCsv(150_000, 23);
+      expect(Buffer.byteLength(csv)).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+      const { jobs } = scanThreadHooks;
+      const r = await upload(csv, { name: 'no_worker' });
       expect(r.status.state).toBe('ready');
-      expect(r.status.row_count).toBe(60_000);
+      expect(r.status.row_count).toBe(150_000);
+      expect(scanThreadHooks.jobs).toBe(jobs);
       expect(r.status.report.columns.map((c: { type: string }) => c.type)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE', 'VARCHAR']);
     } finally {
       scanThreadHooks.unavailable = false;
@@ -336,5 +341,32 @@ describe('a warm-up invocation', () => {
     const r = await ingest({ lakehouse_warmup: true }, lambdaContext('lakehouse-dev-ingest'));
     expect(r).toEqual({ results: [], warmed: true });
     expect((await listAll('')).objects.length).toBe(before);
+  });
+
+  it('leaves a scan worker that has planned and scanned, and the next large upload runs on it', async () => {
+    setEnv('LAKEHOUSE_INGEST_OVERLAP', 'thread');
+    await closeIdleWorkers();
+    const { started, jobs } = scanThreadHooks;
+    await ingest({ lakehouse_warmup: true }, lambdaContext('lakehouse-dev-ingest'));
+    expect([scanThreadHooks.started - started, scanThreadHooks.jobs - jobs]).toEqual([1, 1]);
+    const r = await upload(bigCsv(150_000, 29), { name: 'after_warmup' });
+    expect(r.status.state).toBe('ready');
+    expect([scanThreadHooks.started - started, scanThreadHooks.jobs - jobs]).toEqual([1, 2]);
+  });
+
+  it('without one idle, a large upload starts its worker ahead of the lease and runs on it (one worker, not two)', async () => {
+    setEnv('LAKEHOUSE_INGEST_OVERLAP', 'thread');
+    await closeIdleWorkers();
+    const { started, jobs } = scanThreadHooks;
+    const csv = bigCsv(150_000, 31);
+    const r = await upload(csv, { name: 'prestarted' });
+    expect(r.status.state).toBe('ready');
+    expect([scanThreadHooks.started - started, scanThreadHooks.jobs - jobs]).toEqual([1, 1]);
+    // the worker starts before the lease is taken: the event delivered again is skipped (already
+    // ready) and still started one, which stays idle for the next upload
+    await closeIdleWorkers();
+    const again = (await deliver(process.env.LAKEHOUSE_BUCKET!, r.presign.key, Buffer.byteLength(csv))) as { results: Array<{ outcome: string }> };
+    expect(again.results[0]?.outcome).toBe('skipped');
+    expect([scanThreadHooks.started - started, scanThreadHooks.jobs - jobs]).toEqual([2, 1]);
   });
 });

@@ -17,7 +17,7 @@ import { commitObjects, conflicts, schemaConflict } from '../catalog/register.js
 import { readHead as readCatalogHead } from '../catalog/store.js';
 import { NotUtf8Error, planTable, scannedTable, scanTable, TAIL_BYTES, type Analysis } from './analyze.js';
 import { openText, retranscode } from './text.js';
-import { planInThread } from './scan-thread.js';
+import { planInThread, scansInThread } from './scan-thread.js';
 import { gunzip, ingestError, isGzip, prepareInput } from './prepare.js';
 import { placeObject } from './place.js';
 import { csvToParquet, fileStats, warmUp } from './convert.js';
@@ -26,9 +26,6 @@ import { IncomingFile } from './incoming.js';
 import type { UploadRecord } from './status.js';
 
 const MAX_UNCOMPRESSED_FACTOR = 4;
-/** Smaller uploads are scanned on the main thread: a worker's start (~20 ms) is more than their scan saves. */
-const THREAD_MIN_BYTES = 4 * 1024 * 1024;
-const threaded = (size: number) => config().ingestOverlap === 'thread' && size >= THREAD_MIN_BYTES;
 
 /** Where the upload is downloaded to, in the job's work directory. */
 export const downloadPath = (workDir: string) => path.join(workDir, 'upload.bin');
@@ -213,7 +210,7 @@ export class IngestJob {
     const live = incoming && text.file === incoming.file ? incoming : undefined;
     if (live) await live.tail;
     // `thread`: the worker plans, then scans, while this thread keeps receiving the download
-    const inThread = live && threaded(live.size) ? await planInThread(text, hints, rec.bad_rows, live.progress) : undefined;
+    const inThread = live && scansInThread(live.size) ? await planInThread(text, hints, rec.bad_rows, live.progress) : undefined;
     let plan = inThread?.plan ?? planTable(text, hints);
     // the conversion starts beside the scan (it may first wait for the rest of a small file)
     const earlyP = EarlyConversion.start(plan, this.workDir, live && { complete: live.complete, ...arriving! });

@@ -17,6 +17,8 @@ import { PREFIX, parseUploadKey } from '../storage/keys.js';
 import type { ObjectEvent } from '../storage/events.js';
 import { publicManifest } from '../catalog/manifest.js';
 import { acquireLease, finishIngest, type VersionedRecord } from './status.js';
+import { prestartWorker, scansInThread } from './scan-thread.js';
+import { warmScanThread, warmStorage } from './warm.js';
 import { uploadError } from './failure.js';
 import { IngestJob, downloadPath } from './job.js';
 import { IncomingFile } from './incoming.js';
@@ -64,6 +66,8 @@ export async function ingestEvent(ev: ObjectEvent): Promise<IngestOutcome> {
   // a direct put (no presign) gets its record here, built as POST /uploads builds one
   const direct = () =>
     newUploadRecord({ upload_id: uploadId, name: parsed.rawName.toLowerCase(), key: found.key, filename: parsed.fileName, source: 'direct' });
+  // a large upload is planned and scanned in a worker: its start overlaps the lease
+  if (scansInThread(found.head.size) && found.head.size <= config().maxUploadBytes) prestartWorker();
   const workDir = fs.mkdtempSync(path.join(ensureDir(config().tmpDir), 'ingest-'));
   // the download starts while the lease is taken (two status round trips), unless the object is
   // over the size limit (the job refuses it before reading a byte); a skipped upload drops it
@@ -118,9 +122,12 @@ async function runJob(job: IngestJob, uploadId: string, owner: string, started: 
   }
 }
 
-/** Creates what a first ingest would create (DuckDB, the manifest writer); for a warm-up invocation. */
+/**
+ * Creates what a first ingest would create — DuckDB, the manifest writer, the bucket's
+ * conditional-write probe, a compiled scan worker (warm.ts) — for a warm-up invocation.
+ */
 export async function warmIngest(): Promise<boolean> {
-  await Promise.all([warmUp(), warmEncoder()]);
+  await Promise.all([warmUp(), warmEncoder(), warmStorage(), warmScanThread(config().tmpDir)]);
   return true;
 }
 

@@ -12,6 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { config } from '../config.js';
 import { LakehouseError } from '../errors.js';
 import { log } from '../log.js';
 import { GROWING_CHUNK } from './scan-file.js';
@@ -37,6 +38,14 @@ export class SharedProgress {
     Atomics.store(this.array, 1, 1n);
     Atomics.notify(this.array, 0);
   }
+}
+
+/** Uploads smaller than this are scanned on the main thread: a worker's start costs more than it saves. */
+const THREAD_MIN_BYTES = 4 * 1024 * 1024;
+
+/** Whether an upload of `size` bytes is planned and scanned in a worker (LAKEHOUSE_INGEST_OVERLAP=thread). */
+export function scansInThread(size: number): boolean {
+  return config().ingestOverlap === 'thread' && size >= THREAD_MIN_BYTES;
 }
 
 /** No worker thread could run the scan (its code is missing or would not load). */
@@ -77,6 +86,32 @@ function acquire(): Worker {
   const w = idle.pop() ?? startWorker();
   w.ref();
   return w;
+}
+
+/** For tests: ends the idle workers (the pool is then empty). */
+export async function closeIdleWorkers(): Promise<void> {
+  await Promise.all(idle.splice(0).map((w) => w.terminate()));
+}
+
+/**
+ * Starts a worker ahead of a job unless one is idle, so that its start (a new V8 isolate, the
+ * scanner's code) overlaps what comes first (the HEAD, the lease). A worker that fails to start
+ * is dropped; the job then starts its own or scans on the main thread, as it would have.
+ */
+export function prestartWorker(): void {
+  if (idle.length > 0 || scanThreadHooks.unavailable) return;
+  let w: Worker;
+  try {
+    w = startWorker();
+  } catch (e) {
+    log.warn('ingest: a scan worker could not start ahead of the job', { err: e });
+    return;
+  }
+  w.once('error', (e) => {
+    log.warn('ingest: a scan worker started ahead of the job failed', { err: e });
+    void w.terminate();
+  });
+  release(w);
 }
 
 function release(w: Worker): void {
