@@ -5,7 +5,8 @@
  * how the header was decided.
  */
 import type { Dialect } from './scan.js';
-import { chooseDialect, scoreRecords, type CsvHints, type Score } from './dialect.js';
+import { chooseDialect, type CsvHints } from './dialect.js';
+import { scoreRecords, type Score } from './score.js';
 import { dialectLabel, parseSample } from './sample.js';
 import { locateTable, type TableLayout } from './table.js';
 

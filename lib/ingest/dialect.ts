@@ -12,102 +12,15 @@
  * Where the table sits in the sample (preamble, header, footer) is table.ts's job.
  */
 import type { Dialect } from './scan.js';
-import { isCommentLine, parseSample, type SampleRecord } from './sample.js';
-import { isNumberish } from './types.js';
+import { COMMON_DELIMITERS, QUOTES, scoreSample, type Score } from './score.js';
 import type { CsvHints } from './report-types.js';
 
 export type { CsvHints } from './report-types.js';
+export type { Score } from './score.js';
 
-const COMMON_DELIMITERS = [',', ';', '\t', '|'];
 const RARE_DELIMITERS = [':', '^', ' '];
 const CANDIDATE_DELIMITERS = [...COMMON_DELIMITERS, ...RARE_DELIMITERS];
-const QUOTES = ['"', "'"];
 const COMMON_CODES = COMMON_DELIMITERS.map((c) => c.charCodeAt(0));
-
-export interface Score {
-  /** Data consistency: p × t. */
-  q: number;
-  /** Pattern score (consistency of field counts, favouring more fields). */
-  p: number;
-  /** Share of cells that look like clean values. */
-  t: number;
-  /** The most frequent field count. */
-  modal: number;
-  /** Share of the records from the first full one on that have the modal field count. */
-  body: number;
-  /** Index of the first record with the modal field count. */
-  firstFull: number;
-  records: number;
-}
-
-/** Is a text cell "clean" (a plausible value rather than an artefact of a wrong dialect)? */
-function cleanText(v: string, quoted: boolean, d: Dialect): boolean {
-  if (quoted) return true;
-  const first = v.charCodeAt(0);
-  // a leading space is what splitting "a, b" on the wrong side of the padding leaves
-  if (!d.trim && first === 32 && v.trim().length > 0) return false;
-  const last = v.charCodeAt(v.length - 1);
-  // a quote character that the dialect does not treat as quoting, at the edge of a cell
-  for (const q of QUOTES) {
-    const c = q.charCodeAt(0);
-    if (c === d.quote) {
-      if (v.includes(q)) return false; // stray quote inside an unquoted cell
-    } else if (first === c || last === c) return false;
-  }
-  // another common delimiter inside a value, not followed by a space as in prose ("a, b"), and not
-  // a number with a decimal comma or grouped digits: the sign of a wrong split ("Hans;Berlin;1")
-  for (const c of COMMON_CODES) {
-    if (c === d.delimiter) continue;
-    let at = v.indexOf(String.fromCharCode(c));
-    while (at >= 0) {
-      const next = v.charCodeAt(at + 1);
-      if (c === 9 || (next !== 32 && !Number.isNaN(next))) {
-        if (!isNumberish(v.trim())) return false;
-        break;
-      }
-      at = v.indexOf(String.fromCharCode(c), at + 1);
-    }
-  }
-  return true;
-}
-
-/** Data consistency of a parse: pattern score × type score. */
-export function scoreRecords(recs: SampleRecord[], d: Dialect): Score {
-  const rows = recs.filter((r) => !r.blank && !isCommentLine(r, d.comment));
-  if (rows.length === 0) return { q: 0, p: 0, t: 0, modal: 0, body: 0, firstFull: -1, records: 0 };
-  const counts = new Map<number, number>();
-  for (const r of rows) {
-    const key = r.broken ? -1 : r.cells.length;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  // Pattern score, after CleverCSV, with each row-length pattern weighted by its share of the rows
-  // (CleverCSV divides by the number of patterns, which lets a few bad rows in a small sample
-  // outweigh the rows that agree). Broken-quoting records form a pattern that scores nothing.
-  let p = 0;
-  let modal = 0;
-  let modalN = -1;
-  for (const [len, n] of counts) {
-    if (len > 0) p += ((n * (len - 1)) / len) * (n / rows.length);
-    if (len > 0 && (n > modalN || (n === modalN && len > modal))) {
-      modal = len;
-      modalN = n;
-    }
-  }
-  const firstFull = rows.findIndex((r) => !r.broken && r.cells.length === modal);
-  const bodyRows = rows.slice(Math.max(0, firstFull));
-  const body = bodyRows.filter((r) => !r.broken && r.cells.length === modal).length / Math.max(1, bodyRows.length);
-  let clean = 0;
-  let total = 0;
-  for (const r of rows) {
-    for (let j = 0; j < r.cells.length; j++) {
-      total++;
-      const v = r.cells[j]!;
-      if (v.length === 0 || r.masks[j]! !== 0 || cleanText(v, r.quoted[j]!, d)) clean++;
-    }
-  }
-  const t = total ? clean / total : 0;
-  return { q: p * t, p, t, modal, body, firstFull, records: rows.length };
-}
 
 /**
  * Is a delimiter's padding systematic in the sample — a space beside every occurrence on at least
@@ -207,7 +120,7 @@ function consistent(s: Score, d?: Dialect): boolean {
  */
 export function chooseDialect(sample: Buffer, final: boolean, hints: CsvHints = {}): DialectChoice {
   const reasons: string[] = [];
-  const scored = candidateDialects(sample, hints).map((d) => ({ d, s: scoreRecords(parseSample(sample, d, final, SCORE_RECORDS), d) }));
+  const scored = candidateDialects(sample, hints).map((d) => ({ d, s: scoreSample(sample, d, final, SCORE_RECORDS) }));
   const commonOk = scored.some((c) => isCommon(c.d) && consistent(c.s));
   const pool = commonOk ? scored.filter((c) => isCommon(c.d)) : scored.filter((c) => isCommon(c.d) || consistent(c.s, c.d));
   let best: (typeof scored)[number] | undefined;
@@ -222,7 +135,7 @@ export function chooseDialect(sample: Buffer, final: boolean, hints: CsvHints = 
       trim: false,
     };
     reasons.push('no delimiter splits the lines consistently: one column');
-    return { dialect: d, score: scoreRecords(parseSample(sample, d, final, SCORE_RECORDS), d), confidence: 'high', reasons };
+    return { dialect: d, score: scoreSample(sample, d, final, SCORE_RECORDS), confidence: 'high', reasons };
   }
   if (!isCommon(best.d) && hints.delimiter === undefined) {
     reasons.push(`no common delimiter (, ; tab |) gives a consistent table: ${JSON.stringify(String.fromCharCode(best.d.delimiter))} does`);

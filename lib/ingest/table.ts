@@ -14,8 +14,8 @@
 import type { Dialect } from './scan.js';
 import { filled, isCommentLine, parseSample, type SampleRecord } from './sample.js';
 import { columnMask, headerVerdict, isFurtherHeaderRow, looksLikeNames, type HeaderVerdict } from './header.js';
-import type { CsvHints, Score } from './dialect.js';
-import { scoreRecords } from './dialect.js';
+import type { CsvHints } from './dialect.js';
+import { scoreRecords, type Score } from './score.js';
 
 export interface TableLayout {
   fields: number;
