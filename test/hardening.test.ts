@@ -286,6 +286,22 @@ describe('7. status path on a store that honours conditional writes', () => {
     }
   });
 
+  it('updated_at never goes before created_at or back in time (the store clock knows only whole seconds)', async () => {
+    // created at POST /uploads by a clock 10 s ahead of the store's
+    const ahead = new Date(Date.now() + 10_000).toISOString();
+    const id = crypto.randomUUID();
+    await writeStatus(pendingRecord(id, { created_at: ahead, updated_at: ahead }));
+    const lease = await acquireLease(id, 'owner-1', noInit, 'etag-1');
+    const leased = (await readStatus(id))!;
+    expect(leased.state).toBe('ingesting');
+    expect(Date.parse(leased.updated_at)).toBeGreaterThanOrEqual(Date.parse(ahead));
+    expect(await finishIngest(id, 'owner-1', (r) => (r.state = 'ready'), lease.kind === 'acquired' ? lease.version : undefined)).toBe(true);
+    const ready = (await readStatus(id))!;
+    expect(ready.state).toBe('ready');
+    expect(Date.parse(ready.updated_at)).toBeGreaterThanOrEqual(Date.parse(leased.updated_at));
+    expect(Date.parse(ready.updated_at)).toBeGreaterThanOrEqual(Date.parse(ready.created_at));
+  });
+
   it('8 concurrent lease takers: exactly one acquires; a stale owner cannot finish', async () => {
     const id = crypto.randomUUID();
     await writeStatus(pendingRecord(id));

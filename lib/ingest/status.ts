@@ -97,6 +97,16 @@ export async function publicStatus(rec: UploadRecord): Promise<Record<string, un
   return out;
 }
 
+/**
+ * `updated_at` of a transition: the store's clock (lib/storage/clock.ts), which knows the time only
+ * to the second of its last `Date` header, so never before the record's `created_at` (this
+ * machine's clock, at POST /uploads) or the version it replaces.
+ */
+function stamp(next: UploadRecord, prev: UploadRecord | undefined): string {
+  const floor = Math.max(Date.parse(next.created_at) || 0, (prev && Date.parse(prev.updated_at)) || 0);
+  return new Date(Math.max(storeNow(), floor)).toISOString();
+}
+
 /** What a read-decide-write step does with the record it read. */
 type Step<T> = { write?: UploadRecord; result: T };
 
@@ -127,7 +137,7 @@ export async function updateStatus<T>(
       const read = attempt === 1 && known ? known : await getJsonVersioned<UploadRecord>(key);
       const step = decide(read ? { ...read.value } : undefined);
       if (!step.write) return step.result;
-      step.write.updated_at = new Date(storeNow()).toISOString();
+      step.write.updated_at = stamp(step.write, read?.value);
       try {
         const body = JSON.stringify(step.write);
         const etag = await putObject(key, body, {
@@ -149,7 +159,7 @@ export async function updateStatus<T>(
     const existing = await readStatus(uploadId);
     const step = decide(existing ? { ...existing } : undefined);
     if (!step.write) return step.result;
-    step.write.updated_at = new Date(storeNow()).toISOString();
+    step.write.updated_at = stamp(step.write, existing);
     guard.check(); // never write on a lock we may have lost
     await putJson(key, step.write);
     return step.result;
