@@ -235,6 +235,22 @@ describe('Iceberg metadata at every commit', () => {
     }
   });
 
+  it('a prefetch only reads: a commit that never happens (a lost race) replays and writes nothing', async () => {
+    setEnv('LAKEHOUSE_ICEBERG', 'off');
+    await upload(HEADER + '1,a,1.5,true,2024-01-01,2024-01-01 00:00:00\n', { name: 'unreplayed' });
+    setEnv('LAKEHOUSE_ICEBERG', 'on');
+    const v1 = (await readHead('unreplayed'))!;
+    expect(await headObject('datasets/unreplayed/metadata/v1.metadata.json')).toBeUndefined();
+    // the version a losing writer was about to commit: its prefetch runs, its commit does not
+    const pre = prefetchPublish({ ...v1, version: 2 });
+    await pre!.previous;
+    expect((await listAll('datasets/unreplayed/metadata/')).objects).toEqual([]);
+    // the version that is committed replays the missing one itself
+    const r = await afterCommit({ ...v1, version: 2 }, undefined);
+    expect(r?.replayed).toBe(1);
+    expect(await headObject('datasets/unreplayed/metadata/v1.metadata.json')).toBeDefined();
+  });
+
   it('a failed publish is repaired by the next commit (replay), and by publishAll', async () => {
     setEnv('LAKEHOUSE_ICEBERG', 'off');
     await upload(HEADER + '1,a,1.5,true,2024-01-01,2024-01-01 00:00:00\n', { name: 'lagging' });

@@ -60,16 +60,21 @@ interface Ctx {
 
 type Previous = { metadata: TableMetadata; file: MetadataFileName; manifest: StoredManifest };
 
+/** A prefetch's answer when the previous version has no metadata yet: the publication replays it. */
+const REPLAY = Symbol('replay after the commit');
+
 /**
  * What publishing a version reads before it writes, started while the commit still waits for its
- * objects and its version PUT (lib/catalog/store.ts): the previous version's metadata (replaying
- * missing ones, which are committed versions already), and which of the version's objects are
- * local files with the object's bytes (their footers are read there, not from the store). Used
- * only for exactly the manifest it was started for; a commit that lost a race starts again.
+ * objects and its version PUT (lib/catalog/store.ts): the previous version's metadata, and which
+ * of the version's objects are local files with the object's bytes (their footers are read there,
+ * not from the store). Used only for exactly the manifest it was started for; a commit that lost a
+ * race starts again. It only reads: a previous version without metadata is replayed by the
+ * publication itself, after the commit (a prefetch whose commit fails must write nothing, such as
+ * a version-hint older than the winner's).
  */
 export interface PublishPrefetch {
   readonly manifest: StoredManifest;
-  readonly previous: Promise<Previous | undefined>;
+  readonly previous: Promise<Previous | undefined | typeof REPLAY>;
   readonly localFiles: ReadonlyMap<string, string>;
   readonly ctx: Ctx;
 }
@@ -77,7 +82,7 @@ export interface PublishPrefetch {
 export function prefetchPublish(m: StoredManifest, localFiles: ReadonlyMap<string, string> = new Map()): PublishPrefetch | undefined {
   if (!config().icebergPublish || unpublishable(m)) return undefined;
   const ctx: Ctx = { requests: 0, replayed: 0 };
-  const previous = previousMetadata(m, REPLAY_LIMIT, ctx);
+  const previous = previousMetadata(m, REPLAY_LIMIT, ctx, false);
   previous.catch(() => undefined);
   return { manifest: m, previous, localFiles, ctx };
 }
@@ -106,7 +111,9 @@ async function readMetadata(name: string, file: MetadataFileName, ctx: Ctx): Pro
  * when there is none: version 1, a previous version without an Iceberg form, or history too long
  * to replay now (the table then starts at this version).
  */
-async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Promise<Previous | undefined> {
+async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx, replay?: true): Promise<Previous | undefined>;
+async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx, replay: false): Promise<Previous | undefined | typeof REPLAY>;
+async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx, replay = true): Promise<Previous | undefined | typeof REPLAY> {
   const file = MetadataFileName.of(m.version).previous();
   if (!file) return undefined;
   ctx.requests++;
@@ -115,6 +122,7 @@ async function previousMetadata(m: StoredManifest, budget: number, ctx: Ctx): Pr
   if (!manifest) return undefined;
   if (!metadata) {
     if (budget <= 0 || unpublishable(manifest)) return undefined;
+    if (!replay) return REPLAY;
     const r = await publishOne(manifest, budget - 1, ctx);
     ctx.replayed++;
     if (r.skipped) return undefined;
@@ -131,7 +139,7 @@ async function publishOne(m: StoredManifest, budget: number, ctx: Ctx, pre?: Pub
   const file = MetadataFileName.of(m.version);
   const key = metadataKey(m.name, file);
   // the previous version's metadata and the new objects' footers are read at the same time
-  const prevP = pre?.previous ?? previousMetadata(m, budget, ctx);
+  const prevP = pre ? pre.previous.then((p) => (p === REPLAY ? previousMetadata(m, budget, ctx) : p)) : previousMetadata(m, budget, ctx);
   prevP.catch(() => undefined);
   // the fields (ids, types) are the columns' whatever the earlier schemas: only the schema id is reused
   const columnFields = schemasWith([], m.schema).current.fields;
