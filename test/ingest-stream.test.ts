@@ -20,7 +20,7 @@ import { handler as ingest } from '../functions/ingest.js';
 import { lambdaContext } from './helpers/lambda.js';
 import { LakehouseError } from '../lib/errors.js';
 import { scanFile } from '../lib/ingest/scan-file.js';
-import { closeIdleWorkers, planAndScanInThread, scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
+import { closeIdleWorkers, idleWorkers, planAndScanInThread, prestartWorker, scanInThread, scanThreadHooks, SharedProgress } from '../lib/ingest/scan-thread.js';
 import { scanOptions } from '../lib/ingest/plan.js';
 
 const setEnv = scopedEnv();
@@ -368,5 +368,22 @@ describe('a warm-up invocation', () => {
     const again = (await deliver(process.env.LAKEHOUSE_BUCKET!, r.presign.key, Buffer.byteLength(csv))) as { results: Array<{ outcome: string }> };
     expect(again.results[0]?.outcome).toBe('skipped');
     expect([scanThreadHooks.started - started, scanThreadHooks.jobs - jobs]).toEqual([2, 1]);
+  });
+
+  it('an idle worker that fails is dropped, not left to end the process; the next upload starts another', async () => {
+    setEnv('LAKEHOUSE_INGEST_OVERLAP', 'thread');
+    await closeIdleWorkers();
+    prestartWorker();
+    const [w] = idleWorkers();
+    expect(w).toBeDefined();
+    const exited = new Promise((resolve) => w!.once('exit', resolve));
+    // what an uncaught failure in the worker (out of memory, say) delivers to the main thread
+    expect(() => w!.emit('error', new Error('the worker ran out of memory'))).not.toThrow();
+    await exited;
+    expect(idleWorkers()).toHaveLength(0);
+    const { started } = scanThreadHooks;
+    const r = await upload(bigCsv(150_000, 37), { name: 'after_failed_worker' });
+    expect(r.status.state).toBe('ready');
+    expect(scanThreadHooks.started - started).toBe(1);
   });
 });

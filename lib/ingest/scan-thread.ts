@@ -78,6 +78,12 @@ function startWorker(): Worker {
     const i = idle.indexOf(w);
     if (i >= 0) idle.splice(i, 1);
   });
+  // an idle worker that fails (out of memory, say) is dropped; unheard, its 'error' would end the
+  // process. A job's own listener (run) fails the job.
+  w.on('error', (e) => {
+    if (idle.includes(w)) log.warn('ingest: an idle scan worker failed; it is dropped', { err: e });
+    void w.terminate();
+  });
   return w;
 }
 
@@ -86,6 +92,11 @@ function acquire(): Worker {
   const w = idle.pop() ?? startWorker();
   w.ref();
   return w;
+}
+
+/** For tests: the idle workers. */
+export function idleWorkers(): readonly Worker[] {
+  return idle;
 }
 
 /** For tests: ends the idle workers (the pool is then empty). */
@@ -107,10 +118,6 @@ export function prestartWorker(): void {
     log.warn('ingest: a scan worker could not start ahead of the job', { err: e });
     return;
   }
-  w.once('error', (e) => {
-    log.warn('ingest: a scan worker started ahead of the job failed', { err: e });
-    void w.terminate();
-  });
   release(w);
 }
 
