@@ -4,11 +4,13 @@
  * non-empty cell (lib/ingest/types.ts). It works on raw bytes in fixed-size chunks, so memory
  * stays bounded whatever the file size; prepare.ts uses it to re-emit the records as canonical CSV
  * when the file needs cleaning before DuckDB reads it. A record that is one line ending in LF or
- * CRLF with no quote and no other CR (most lines of most files) is split on the delimiter alone,
- * line ends found by the native `indexOf`; every other record goes through the general state machine
+ * CRLF, whose quoted fields (if any) hold no line end and no escaped quote (most lines of most
+ * files), is read off the structural index — the offsets of its delimiters, quotes and line ends,
+ * found by SIMD (structural.ts); every other record goes through the general state machine
  * (test/scan-fast-path.test.ts checks the two agree).
  */
 import { T_ALL, TYPE_ORDER, classify } from './types.js';
+import { BLOCK, StructuralIndex } from './structural.js';
 
 export interface Dialect {
   /** Field delimiter byte. */
@@ -178,6 +180,13 @@ export class Scanner {
   /** The current record as sinks see it. */
   private readonly view: ScannedRecord;
 
+  // the structural index within one scan() call: offsets positions[ixAt, ixCount) of the bytes
+  // [ixFrom, ixTo), relative to ixFrom
+  private ixCount = 0;
+  private ixAt = 0;
+  private ixFrom = 0;
+  private ixTo = 0;
+
   private masks: Int32Array = new Int32Array(0);
   private empties: Float64Array = new Float64Array(0);
   private readonly special = new Uint8Array(256);
@@ -331,13 +340,13 @@ export class Scanner {
     const esc = d.escape;
     const trim = d.trim;
     const special = this.special;
-    // next LF, quote and CR at or after i (`end` when there is none before it): a record that is
-    // one line ending in LF or CRLF, without quote or other CR, is split on the delimiter alone
-    // (the fast path)
-    const fast = !trim && !this.opts.generic;
-    let lfAt = -1;
-    let quoteAt = quote < 0 ? end : -1;
-    let crAt = -1;
+    // the fast path (fastRecord): a record that is one line ending in LF or CRLF is split on the
+    // structural index's offsets; any other record goes through the state machine below
+    const ix = !trim && !this.opts.generic ? StructuralIndex.acquire() : undefined;
+    this.ixCount = 0;
+    this.ixAt = 0;
+    this.ixTo = pos;
+    try {
     let i = pos;
     while (i < end) {
       if (this.stopped) return i;
@@ -358,32 +367,8 @@ export class Scanner {
         i = lineEnd;
         continue;
       }
-      let next = -1;
-      if (fast) {
-        if (lfAt < i) lfAt = nextByte(buf, LF, i, end);
-        if (quoteAt < i) quoteAt = nextByte(buf, quote, i, end);
-        if (crAt < i) crAt = nextByte(buf, CR, i, end);
-      }
-      // the line's cells end at its LF, or at the CR of its CRLF
-      const lf = fast && lfAt < end && quoteAt > lfAt ? (crAt > lfAt ? lfAt : crAt === lfAt - 1 ? crAt : -1) : -1;
-      if (lf >= 0) {
-        // the fast path: cells are the delimiter-separated runs of [i, lf), none quoted
-        let s = i;
-        for (;;) {
-          if (nf >= this.cellStart.length) this.growCells();
-          let j = s;
-          while (j < lf && b[j] !== delim) j++;
-          this.cellStart[nf] = s;
-          this.cellEnd[nf] = j;
-          this.cellFlags[nf] = 0;
-          nf++;
-          if (j === lf) break;
-          s = j + 1;
-        }
-        if (lf === lfAt) this.lfCount++;
-        else this.crlfCount++;
-        next = lfAt + 1;
-      }
+      let next = ix ? this.fastRecord(ix, b, i, end) : -1;
+      if (next >= 0) nf = this.nf;
       let recordDone = next >= 0;
       while (!recordDone) {
         if (nf >= this.cellStart.length) this.growCells();
@@ -531,6 +516,98 @@ export class Scanner {
       }
     }
     return i;
+    } finally {
+      ix?.release();
+    }
+  }
+
+  /**
+   * The fast path: the record at b[i] when it is one line ending in LF or CRLF whose quoted fields
+   * (if any) hold no line end and no escaped quote and close right before a delimiter or the line
+   * end — most records of most files. Its cells are read off the structural index: fills the cells
+   * and returns the offset after the line end; -1 (nothing counted) when the state machine must
+   * decide: any other record, or a line not complete before `end`.
+   */
+  private fastRecord(ix: StructuralIndex, b: Uint8Array, i: number, end: number): number {
+    const delim = this.d.delimiter;
+    const quote = this.d.quote;
+    const P = ix.positions;
+    // offsets before the record (the state machine read those bytes) are passed over
+    while (this.ixAt < this.ixCount && P[this.ixAt]! + this.ixFrom < i) this.ixAt++;
+    let nf = 0;
+    let s = i;
+    for (;;) {
+      let p = this.structural(ix, b, end, i);
+      if (p < 0) return -1;
+      let c = b[p]!;
+      let cs = s;
+      let flags = 0;
+      if (c === quote && p === s) {
+        if (this.d.escape >= 0 && this.d.escape !== quote) return -1;
+        // a quoted field: delimiters inside it are text; a line end inside is the state machine's
+        this.ixAt++;
+        for (;;) {
+          p = this.structural(ix, b, end, i);
+          if (p < 0) return -1;
+          c = b[p]!;
+          if (c !== delim) break;
+          this.ixAt++;
+        }
+        // a doubled (escaped) quote, or no byte after the closing one yet: the state machine's
+        if (c !== quote || p + 1 >= end || b[p + 1] === quote) return -1;
+        cs = s + 1;
+        flags = 1;
+        this.ixAt++;
+        // text after the closing quote: the state machine's
+        if (this.structural(ix, b, end, i) !== p + 1) return -1;
+        this.cellEnd[nf] = p;
+        p++;
+        c = b[p]!;
+      } else {
+        // a quote inside an unquoted field is text
+        while (c === quote) {
+          this.ixAt++;
+          p = this.structural(ix, b, end, i);
+          if (p < 0) return -1;
+          c = b[p]!;
+        }
+        if (nf >= this.cellStart.length) this.growCells();
+        this.cellEnd[nf] = p;
+      }
+      this.cellStart[nf] = cs;
+      this.cellFlags[nf] = flags;
+      nf++;
+      this.ixAt++;
+      if (nf >= this.cellStart.length) this.growCells();
+      if (c === delim) {
+        s = p + 1;
+        continue;
+      }
+      if (c === LF) {
+        this.lfCount++;
+        this.nf = nf;
+        return p + 1;
+      }
+      // a CR ends the line only as CRLF; a CR alone is the state machine's
+      if (p + 1 >= end || b[p + 1] !== LF) return -1;
+      this.crlfCount++;
+      this.nf = nf;
+      return p + 2;
+    }
+  }
+
+  /** Offset of the next structural byte at or after the index's cursor (indexing more of b[min, end) as needed); -1 when none. */
+  private structural(ix: StructuralIndex, b: Uint8Array, end: number, min: number): number {
+    for (;;) {
+      if (this.ixAt < this.ixCount) return ix.positions[this.ixAt]! + this.ixFrom;
+      if (this.ixTo >= end) return -1;
+      const from = Math.max(this.ixTo, min);
+      const quote = this.d.quote;
+      this.ixCount = ix.fill(b, from, end, this.d.delimiter, quote >= 0 ? quote : this.d.delimiter);
+      this.ixFrom = from;
+      this.ixTo = Math.min(end, from + BLOCK);
+      this.ixAt = 0;
+    }
   }
 
   /** Offset after the newline at b[i] (LF, CRLF or CR), or -1 if more data is needed. */
@@ -642,12 +719,6 @@ export class Scanner {
  * Column names from the header rows: one row as is; several rows (a multi-row header) joined per
  * column with a space, leaving out empty parts. Names are kept byte for byte.
  */
-/** Index of the first `byte` in b[from, end), or `end` when there is none (native memchr). */
-function nextByte(b: Buffer, byte: number, from: number, end: number): number {
-  const k = b.indexOf(byte, from);
-  return k < 0 || k > end ? end : k;
-}
-
 export function combineHeaderRows(rows: string[][]): string[] {
   if (rows.length === 1) return rows[0]!;
   const n = Math.max(...rows.map((r) => r.length));
