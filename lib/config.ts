@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** The release (package.json's version; test/http.test.ts holds them equal). */
-export const VERSION = '0.5.2';
+export const VERSION = '0.5.3';
 export const SERVICE = 'lakehouse';
 
 function str(name: string): string | undefined {
