@@ -1,4 +1,5 @@
 /** What the bench scripts share: their options, an S3 client and the environment for the local stack's S3 server. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,4 +56,39 @@ export async function seedSchema(): Promise<{ schema: Array<{ name: string; type
     { name: 'label', type: 'VARCHAR', nullable: true },
   ];
   return { schema, fp: fingerprint(schema) };
+}
+
+/**
+ * Busy CPU time of the whole machine so far, in core-milliseconds: every process and the kernel,
+ * all cores (user + nice + system + irq + softirq of /proc/stat's first line; not idle, iowait
+ * or steal). Undefined where there is no /proc/stat (`stat`: its text, for a test). Differences of two readings say how much
+ * work a span cost, whichever process did it — on a machine where the S3 server shares the
+ * cores, whether a path is slower for lack of overlap or for doing more.
+ */
+export function machineBusyMs(stat?: string): number | undefined {
+  let text = stat;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/stat', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const line = text.split('\n', 1)[0]!;
+  if (!/^cpu\s/.test(line)) return undefined;
+  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user! + nice! + system! + irq! + softirq!) * 1000) / clockTicks();
+}
+
+let ticks: number | undefined;
+/** Kernel clock ticks per second (the unit of /proc/stat). */
+export function clockTicks(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
 }

@@ -12,6 +12,8 @@
  * fresh: the first upload after the stack starts (a new stack per run), the anchors in a new
  *        process each (DuckDB instance creation included).
  * Peak RSS of an ingest: the real ingest handler in a fresh process (scripts/bench-child.ts).
+ * CPU (warm rounds, Linux): the machine's busy core-ms during each path, every process counted
+ * (the local S3 server shares the cores), and the wall time ours would take with every core busy.
  *
  *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare off] [--poll-ms 20] [--env K=V]…
  *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds;
@@ -24,7 +26,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { benchArgs, localS3Client, stackEnv, type Json, repoRoot, writeResults } from './bench-common.js';
+import { benchArgs, localS3Client, machineBusyMs, stackEnv, type Json, repoRoot, writeResults } from './bench-common.js';
 import { Upload } from '@aws-sdk/lib-storage';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +41,15 @@ const say = (s: string) => process.stderr.write(`[bench:ingest] ${s}\n`);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const r0 = (n: number) => Math.round(n);
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** Starts counting the machine's busy core-ms (all processes); the returned function reads the span's cost. */
+function cpuSpan(): () => number | undefined {
+  const b0 = machineBusyMs();
+  return () => {
+    const b1 = machineBusyMs();
+    return b0 === undefined || b1 === undefined ? undefined : b1 - b0;
+  };
+}
 
 export interface IngestBenchOptions {
   rows: string;
@@ -75,14 +86,16 @@ async function lakehouseUpload(stack: Stack, csv: string, name: string, client: 
   ).json()) as Json;
   await exec('curl', ['-sS', '-f', '-T', csv, p.url, '-o', '/dev/null']);
   const t0 = performance.now();
+  const cpu = cpuSpan();
   let requests = 0;
   for (;;) {
     requests++;
     const st = (await (await fetch(`${stack.api}/uploads/${p.upload_id}${client === 'wait' ? '?wait=20' : ''}`)).json()) as Json;
     if (st.state === 'ready' || st.state === 'failed') {
       const ms = performance.now() - t0;
+      const coreMs = cpu();
       if (st.state !== 'ready') throw new Error(`ingest failed: ${JSON.stringify(st.error)}`);
-      return { ms, key: p.key, timings_ms: st.timings_ms, conversion: st.report?.conversion, status_requests: requests };
+      return { ms, core_ms: coreMs, key: p.key, timings_ms: st.timings_ms, conversion: st.report?.conversion, status_requests: requests };
     }
     if (client !== 'wait') await new Promise((r) => setTimeout(r, client));
   }
@@ -90,16 +103,18 @@ async function lakehouseUpload(stack: Stack, csv: string, name: string, client: 
 
 const convertSql = (csv: string, out: string) => `COPY (FROM read_csv('${csv}')) TO '${out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`;
 
-/** DuckDB alone on the local file. */
-async function duckdbAlone(db: DuckDBInstance, csv: string, dir: string): Promise<number> {
+/** DuckDB alone on the local file: its time, and the machine's busy core-ms meanwhile. */
+async function duckdbAlone(db: DuckDBInstance, csv: string, dir: string): Promise<{ ms: number; core_ms?: number }> {
   const con = await db.connect();
   const out = path.join(dir, 'duckdb-alone.parquet');
   const t = performance.now();
+  const cpu = cpuSpan();
   await con.run(convertSql(csv, out));
   const ms = performance.now() - t;
+  const coreMs = cpu();
   con.closeSync();
   fs.rmSync(out, { force: true });
-  return ms;
+  return { ms, core_ms: coreMs };
 }
 
 /** The hand-scripted anchor: GET the object, DuckDB, PUT the Parquet. */
@@ -107,6 +122,7 @@ async function anchor(s3: S3Client, bucket: string, key: string, db: DuckDBInsta
   const csv = path.join(dir, 'anchor.csv');
   const out = path.join(dir, 'anchor.parquet');
   const t0 = performance.now();
+  const cpu = cpuSpan();
   const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   await pipeline(r.Body as Readable, fs.createWriteStream(csv));
   const t1 = performance.now();
@@ -116,9 +132,10 @@ async function anchor(s3: S3Client, bucket: string, key: string, db: DuckDBInsta
   const t2 = performance.now();
   await new Upload({ client: s3, params: { Bucket: bucket, Key: `anchor/${path.basename(dir)}.parquet`, Body: fs.createReadStream(out) } }).done();
   const t3 = performance.now();
+  const coreMs = cpu();
   fs.rmSync(csv, { force: true });
   fs.rmSync(out, { force: true });
-  return { ms: t3 - t0, get_ms: t1 - t0, duckdb_ms: t2 - t1, put_ms: t3 - t2 };
+  return { ms: t3 - t0, core_ms: coreMs, get_ms: t1 - t0, duckdb_ms: t2 - t1, put_ms: t3 - t2 };
 }
 
 /** The anchors in a fresh process (DuckDB created there): `--child <what> <args…>`. */
@@ -210,7 +227,9 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
           ...(polled ? { polled_ms: polled.ms, polled_timings_ms: polled.timings_ms, polled_requests: polled.status_requests } : {}),
           anchor_ms: a.ms,
           anchor: a,
-          duckdb_ms: d,
+          duckdb_ms: d.ms,
+          core_ms: ours.core_ms,
+          duckdb_core_ms: d.core_ms,
         });
       }
       if (others.length) {
@@ -237,9 +256,9 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
           timings_ms: ours.timings_ms,
           anchor_ms: r0(a.ms),
           anchor: mapRound(a),
-          duckdb_ms: r0(d),
+          duckdb_ms: r0(d.ms),
           ratio_vs_anchor: ratio(ours.ms, a.ms),
-          ratio_vs_duckdb: ratio(ours.ms, d),
+          ratio_vs_duckdb: ratio(ours.ms, d.ms),
           ingest_peak_rss: rss,
         };
       }
@@ -259,6 +278,8 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
       };
     };
     out.warm = summary(warm);
+    const cpu = cpuSummary(warm);
+    if (cpu) out.warm.cpu = cpu;
     if (o.pollMs) out.warm.polled = { every_ms: o.pollMs, lakehouse_ms: r0(median(warm.map((r) => r.polled_ms))), ratio_vs_anchor: ratio(median(warm.map((r) => r.polled_ms)), out.warm.anchor_ms) };
     out.fresh = summary(fresh);
     out.first_upload_penalty_ms = r0(out.fresh.lakehouse_ms - out.warm.lakehouse_ms);
@@ -267,6 +288,35 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     db.closeSync();
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The work behind the warm medians: the machine's busy core-ms during ours, the anchor and DuckDB
+ * alone, how many cores each kept busy on average, and the wall time ours would take if it kept
+ * every core busy from PUT to `ready` (its work / cores). When that floor is above the anchor's
+ * time, no overlap can reach the anchor on this machine: only doing less work can.
+ */
+function cpuSummary(warm: Json[]): Json | undefined {
+  const rounds = warm.filter((r) => r.core_ms !== undefined && r.anchor.core_ms !== undefined && r.duckdb_core_ms !== undefined);
+  if (!rounds.length) return undefined;
+  const cores = os.availableParallelism();
+  const m = (f: (r: Json) => number) => median(rounds.map(f));
+  const busy = (f: (r: Json) => number) => Math.round(m(f) * 100) / 100;
+  const lakehouse = m((r) => r.core_ms);
+  const anchorMs = m((r) => r.anchor_ms);
+  return {
+    cores,
+    rounds: rounds.length,
+    lakehouse_core_ms: r0(lakehouse),
+    anchor_core_ms: r0(m((r) => r.anchor.core_ms)),
+    duckdb_core_ms: r0(m((r) => r.duckdb_core_ms)),
+    lakehouse_cores_busy: busy((r) => r.core_ms / r.lakehouse_ms),
+    anchor_cores_busy: busy((r) => r.anchor.core_ms / r.anchor_ms),
+    duckdb_cores_busy: busy((r) => r.duckdb_core_ms / r.duckdb_ms),
+    lakehouse_floor_ms: r0(lakehouse / cores),
+    floor_vs_anchor: ratio(lakehouse / cores, anchorMs),
+    floor_vs_duckdb: ratio(lakehouse / cores, m((r) => r.duckdb_ms)),
+  };
 }
 
 function mapRound(r: Json): Json {
@@ -280,6 +330,12 @@ function print(r: Json): void {
   console.log(row('warm', r.warm));
   console.log(row('fresh', r.fresh));
   console.log(`first-upload penalty ${r.first_upload_penalty_ms} ms; ingest peak RSS (fresh process) ${r.ingest_peak_rss?.peak_rss_mb} MB`);
+  const c = r.warm.cpu as Json | undefined;
+  if (c)
+    console.log(
+      `warm, the machine's busy CPU (${c.cores} cores, all processes): lakehouse ${c.lakehouse_core_ms} core-ms (${c.lakehouse_cores_busy} cores busy) | anchor ${c.anchor_core_ms} (${c.anchor_cores_busy}) | duckdb ${c.duckdb_core_ms} (${c.duckdb_cores_busy}); ` +
+        `with every core busy ours would take ${c.lakehouse_floor_ms} ms: ×anchor ${c.floor_vs_anchor}, ×duckdb ${c.floor_vs_duckdb}`,
+    );
   if (r.warm.polled) console.log(`warm, a client polling every ${r.warm.polled.every_ms} ms instead of ?wait=: lakehouse ${r.warm.polled.lakehouse_ms} ms, ×anchor ${r.warm.polled.ratio_vs_anchor}`);
   for (const [mode, x] of Object.entries((r.warm_other_modes ?? {}) as Json)) console.log(`warm, LAKEHOUSE_INGEST_OVERLAP=${mode}: lakehouse ${x.lakehouse_ms} ms, ×anchor ${x.ratio_vs_anchor}`);
   if (r.big) console.log(`big: ${r.big.file}: lakehouse ${r.big.lakehouse_ms} ms, anchor ${r.big.anchor_ms}, duckdb ${r.big.duckdb_ms}; peak RSS ${r.big.ingest_peak_rss.peak_rss_mb} MB`);
