@@ -5,7 +5,7 @@
  * server), beside two anchors measured in the same run, interleaved round by round:
  *
  *   duckdb     DuckDB alone on the local file: COPY (FROM read_csv(f)) TO parquet
- *   anchor     what a user would script by hand: a plain GET of the uploaded object to a file,
+ *   anchor     what a user would script by hand: a plain GET of the same file (from an S3 server of its own) to a file,
  *              DuckDB alone on it, a plain PUT of the Parquet (AWS SDK v3, lib-storage Upload)
  *
  * warm: the stack has ingested before, the anchors run in this (warm) process.
@@ -16,7 +16,8 @@
  * (the local S3 server shares the cores), and the wall time ours would take with every core busy.
  *
  *   npm run bench:ingest -- [--rows 500k] [--runs 5] [--fresh 3] [--big 9M|none] [--compare off] [--poll-ms 20] [--env K=V]…
- *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, each on a stack of its own, in the same warm rounds;
+ *   (--compare: other LAKEHOUSE_INGEST_OVERLAP modes, or KEY=value settings of the stack's environment, each on a
+ *    stack of its own, in the same warm rounds; every other round runs its steps in reverse order;
  *    --poll-ms: also a client that polls every N ms instead of GET ?wait=, in the same warm rounds; 0: not)
  */
 import { execFile } from 'node:child_process';
@@ -58,7 +59,7 @@ export interface IngestBenchOptions {
   big: string;
   /** Extra environment for the stacks (e.g. LAKEHOUSE_INGEST_OVERLAP=off). */
   env?: Record<string, string>;
-  /** Other LAKEHOUSE_INGEST_OVERLAP modes measured in the same warm rounds, each on a stack of its own. */
+  /** Other LAKEHOUSE_INGEST_OVERLAP modes (or KEY=value settings) measured in the same warm rounds, each on a stack of its own. */
   compare?: string[];
   /** Also measure, in the same warm rounds, a client that polls every this many ms instead of waiting (0: not). */
   pollMs?: number;
@@ -115,6 +116,12 @@ async function duckdbAlone(db: DuckDBInstance, csv: string, dir: string): Promis
   con.closeSync();
   fs.rmSync(out, { force: true });
   return { ms, core_ms: coreMs };
+}
+
+/** A compared setting: an overlap mode (`off`), or any `KEY=value` of the stack's environment. */
+function compareEnv(setting: string): Record<string, string> {
+  const eq = setting.indexOf('=');
+  return eq > 0 ? { [setting.slice(0, eq)]: setting.slice(eq + 1) } : { LAKEHOUSE_INGEST_OVERLAP: setting };
 }
 
 /** The hand-scripted anchor: GET the object, DuckDB, PUT the Parquet. */
@@ -202,23 +209,39 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     const stack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env });
     const others: Array<{ mode: string; stack: Stack; runs: number[] }> = [];
     for (const mode of o.compare ?? []) {
-      others.push({ mode, stack: await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: { ...o.env, LAKEHOUSE_INGEST_OVERLAP: mode } }), runs: [] });
+      others.push({ mode, stack: await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: { ...o.env, ...compareEnv(mode) } }), runs: [] });
     }
-    const s3 = localS3Client(stack.s3);
+    // the anchor's own S3 server: on ours, its GET and PUT made our next ingest ~190 ms slower (an
+    // A/A run: two identical stacks, 8 of 8 rounds slower on the one the anchor also used)
+    const anchorStack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env });
+    const s3 = localS3Client(anchorStack.s3);
+    const anchorKey = 'anchor/input.csv';
     const warm: Json[] = [];
     try {
       say('warm-up…');
+      // not under uploads/: no ingest on the anchor's stack
+      await new Upload({ client: s3, params: { Bucket: anchorStack.bucket, Key: anchorKey, Body: fs.createReadStream(csv) } }).done();
       const w = await lakehouseUpload(stack, csv, 'workers');
       for (const x of others) await lakehouseUpload(x.stack, csv, 'workers');
-      await anchor(s3, stack.bucket, w.key, db, work);
+      await anchor(s3, anchorStack.bucket, anchorKey, db, work);
       await duckdbAlone(db, csv, work);
       for (let i = 0; i < o.runs; i++) {
         say(`warm round ${i + 1}/${o.runs}…`);
-        const ours = await lakehouseUpload(stack, csv, 'workers');
-        for (const x of others) x.runs.push((await lakehouseUpload(x.stack, csv, 'workers')).ms);
-        const polled = o.pollMs ? await lakehouseUpload(stack, csv, 'workers', o.pollMs) : undefined;
-        const a = await anchor(s3, stack.bucket, ours.key, db, work);
-        const d = await duckdbAlone(db, csv, work);
+        // every other round runs the same steps in reverse order: no path always comes first, or
+        // always right after the same other path
+        let ours: Json | undefined;
+        let polled: Json | undefined;
+        let a: Json | undefined;
+        let d: { ms: number; core_ms?: number } | undefined;
+        const steps: Array<() => Promise<unknown>> = [
+          async () => (ours = await lakehouseUpload(stack, csv, 'workers')),
+          ...others.map((x) => async () => x.runs.push((await lakehouseUpload(x.stack, csv, 'workers')).ms)),
+          ...(o.pollMs ? [async () => (polled = await lakehouseUpload(stack, csv, 'workers', o.pollMs))] : []),
+          async () => (a = await anchor(s3, anchorStack.bucket, anchorKey, db, work)),
+          async () => (d = await duckdbAlone(db, csv, work)),
+        ];
+        for (const step of i % 2 === 0 ? steps : steps.reverse()) await step();
+        if (!ours || !a || !d) throw new Error('a warm round did not run every step');
         warm.push({
           lakehouse_ms: ours.ms,
           timings_ms: ours.timings_ms,
@@ -245,8 +268,9 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
         const big = await ensureData(o.big);
         const bigSize = fs.statSync(big).size;
         say(`big file ${path.basename(big)} (${(bigSize / 1e9).toFixed(2)} GB)…`);
+        await new Upload({ client: s3, params: { Bucket: anchorStack.bucket, Key: 'anchor/big.csv', Body: fs.createReadStream(big) } }).done();
         const ours = await lakehouseUpload(stack, big, 'workers_big');
-        const a = await anchor(s3, stack.bucket, ours.key, db, work);
+        const a = await anchor(s3, anchorStack.bucket, 'anchor/big.csv', db, work);
         const d = await duckdbAlone(db, big, work);
         const rss = await ingestRss(stack, ours.key, bigSize);
         out.big = {
@@ -265,6 +289,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     } finally {
       await stack.stop();
       for (const x of others) await x.stack.stop();
+      await anchorStack.stop();
       s3.destroy();
     }
     const summary = (runs: Json[]) => {
@@ -337,7 +362,7 @@ function print(r: Json): void {
         `with every core busy ours would take ${c.lakehouse_floor_ms} ms: ×anchor ${c.floor_vs_anchor}, ×duckdb ${c.floor_vs_duckdb}`,
     );
   if (r.warm.polled) console.log(`warm, a client polling every ${r.warm.polled.every_ms} ms instead of ?wait=: lakehouse ${r.warm.polled.lakehouse_ms} ms, ×anchor ${r.warm.polled.ratio_vs_anchor}`);
-  for (const [mode, x] of Object.entries((r.warm_other_modes ?? {}) as Json)) console.log(`warm, LAKEHOUSE_INGEST_OVERLAP=${mode}: lakehouse ${x.lakehouse_ms} ms, ×anchor ${x.ratio_vs_anchor}`);
+  for (const [mode, x] of Object.entries((r.warm_other_modes ?? {}) as Json)) console.log(`warm, ${mode.includes('=') ? mode : `LAKEHOUSE_INGEST_OVERLAP=${mode}`}: lakehouse ${x.lakehouse_ms} ms, ×anchor ${x.ratio_vs_anchor}`);
   if (r.big) console.log(`big: ${r.big.file}: lakehouse ${r.big.lakehouse_ms} ms, anchor ${r.big.anchor_ms}, duckdb ${r.big.duckdb_ms}; peak RSS ${r.big.ingest_peak_rss.peak_rss_mb} MB`);
 }
 
