@@ -189,7 +189,16 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
   const out: Json = { file: path.relative(root, csv), bytes: size, client: 'GET /uploads/{id}?wait=20 in a loop', ...(o.pollMs ? { also_polled_every_ms: o.pollMs } : {}) };
   const db = await DuckDBInstance.create(':memory:');
+  // the anchor's own S3 server, fresh and warm: on ours, its GET and PUT made our next ingest
+  // ~190 ms slower (an A/A run: two identical stacks, 8 of 8 rounds slower on the one the anchor also used)
+  let anchorStack: Stack | undefined;
+  let s3: S3Client | undefined;
+  const anchorKey = 'anchor/input.csv';
   try {
+    const aStack = (anchorStack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env }));
+    const aS3 = (s3 = localS3Client(aStack.s3));
+    // not under uploads/: no ingest on the anchor's stack
+    await new Upload({ client: aS3, params: { Bucket: aStack.bucket, Key: anchorKey, Body: fs.createReadStream(csv) } }).done();
     // ── fresh: a new stack per run, its first upload; the anchors in new processes ──
     const fresh: Json[] = [];
     for (let i = 0; i < o.fresh; i++) {
@@ -198,7 +207,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
       try {
         const ours = await lakehouseUpload(stack, csv, 'workers');
         // the anchors' time from DuckDB's creation on (Node's own start is not counted)
-        const a = await inChild('anchor', stack.s3, stack.bucket, ours.key);
+        const a = await inChild('anchor', aStack.s3, aStack.bucket, anchorKey);
         const d = await inChild('duckdb', csv);
         fresh.push({ lakehouse_ms: ours.ms, timings_ms: ours.timings_ms, anchor_ms: a.ms, anchor: a, duckdb_ms: d.ms });
       } finally {
@@ -211,19 +220,12 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     for (const mode of o.compare ?? []) {
       others.push({ mode, stack: await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: { ...o.env, ...compareEnv(mode) } }), runs: [] });
     }
-    // the anchor's own S3 server: on ours, its GET and PUT made our next ingest ~190 ms slower (an
-    // A/A run: two identical stacks, 8 of 8 rounds slower on the one the anchor also used)
-    const anchorStack = await startStack({ dataDir: fs.mkdtempSync(path.join(work, 'stack-')), env: o.env });
-    const s3 = localS3Client(anchorStack.s3);
-    const anchorKey = 'anchor/input.csv';
     const warm: Json[] = [];
     try {
       say('warm-up…');
-      // not under uploads/: no ingest on the anchor's stack
-      await new Upload({ client: s3, params: { Bucket: anchorStack.bucket, Key: anchorKey, Body: fs.createReadStream(csv) } }).done();
       const w = await lakehouseUpload(stack, csv, 'workers');
       for (const x of others) await lakehouseUpload(x.stack, csv, 'workers');
-      await anchor(s3, anchorStack.bucket, anchorKey, db, work);
+      await anchor(aS3, aStack.bucket, anchorKey, db, work);
       await duckdbAlone(db, csv, work);
       for (let i = 0; i < o.runs; i++) {
         say(`warm round ${i + 1}/${o.runs}…`);
@@ -237,7 +239,7 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
           async () => (ours = await lakehouseUpload(stack, csv, 'workers')),
           ...others.map((x) => async () => x.runs.push((await lakehouseUpload(x.stack, csv, 'workers')).ms)),
           ...(o.pollMs ? [async () => (polled = await lakehouseUpload(stack, csv, 'workers', o.pollMs))] : []),
-          async () => (a = await anchor(s3, anchorStack.bucket, anchorKey, db, work)),
+          async () => (a = await anchor(aS3, aStack.bucket, anchorKey, db, work)),
           async () => (d = await duckdbAlone(db, csv, work)),
         ];
         for (const step of i % 2 === 0 ? steps : steps.reverse()) await step();
@@ -268,9 +270,9 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
         const big = await ensureData(o.big);
         const bigSize = fs.statSync(big).size;
         say(`big file ${path.basename(big)} (${(bigSize / 1e9).toFixed(2)} GB)…`);
-        await new Upload({ client: s3, params: { Bucket: anchorStack.bucket, Key: 'anchor/big.csv', Body: fs.createReadStream(big) } }).done();
+        await new Upload({ client: aS3, params: { Bucket: aStack.bucket, Key: 'anchor/big.csv', Body: fs.createReadStream(big) } }).done();
         const ours = await lakehouseUpload(stack, big, 'workers_big');
-        const a = await anchor(s3, anchorStack.bucket, 'anchor/big.csv', db, work);
+        const a = await anchor(aS3, aStack.bucket, 'anchor/big.csv', db, work);
         const d = await duckdbAlone(db, big, work);
         const rss = await ingestRss(stack, ours.key, bigSize);
         out.big = {
@@ -289,8 +291,6 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     } finally {
       await stack.stop();
       for (const x of others) await x.stack.stop();
-      await anchorStack.stop();
-      s3.destroy();
     }
     const summary = (runs: Json[]) => {
       const m = { lakehouse_ms: r0(median(runs.map((r) => r.lakehouse_ms))), anchor_ms: r0(median(runs.map((r) => r.anchor_ms))), duckdb_ms: r0(median(runs.map((r) => r.duckdb_ms))) };
@@ -310,6 +310,8 @@ export async function benchIngest(o: IngestBenchOptions): Promise<Json> {
     out.first_upload_penalty_ms = r0(out.fresh.lakehouse_ms - out.warm.lakehouse_ms);
     return out;
   } finally {
+    s3?.destroy();
+    await anchorStack?.stop();
     db.closeSync();
     fs.rmSync(work, { recursive: true, force: true });
   }
